@@ -26,20 +26,20 @@ const (
 	OK Reason = iota
 
 	// Decoding: the record is not a tick at all.
-	Malformed     // not a JSON object, or broken JSON
-	MissingField  // symbol, ts, price or volume absent
-	BadType       // a field has the wrong JSON type or an unparsable value
-	BadTimestamp  // ts is neither RFC 3339 nor epoch milliseconds, or out of range
-	TooLarge      // record larger than the configured maximum
-	KeyMismatch   // Kafka key differs from the symbol field
-	BadSymbol     // symbol empty, too long or with characters outside [A-Za-z0-9.^=_-]
+	Malformed    // not a JSON object, or broken JSON
+	MissingField // symbol, ts, price or volume absent
+	BadType      // a field has the wrong JSON type or an unparsable value
+	BadTimestamp // ts is neither RFC 3339 nor epoch milliseconds, or out of range
+	TooLarge     // record larger than the configured maximum
+	KeyMismatch  // Kafka key differs from the symbol field
+	BadSymbol    // symbol empty, too long or with characters outside [A-Za-z0-9.^=_-]
 
 	// Validation: a well-formed tick whose values cannot be true.
-	BadPrice       // NaN, Inf, zero or negative price
-	BadVolume      // negative, NaN or Inf volume
-	BadQuote       // bid/ask negative or non-finite
-	FutureTS       // event time too far ahead of the record's Kafka timestamp
-	UnknownSymbol  // symbol not in config.yaml and unknown_symbols is "drop"
+	BadPrice      // NaN, Inf, zero or negative price
+	BadVolume     // negative, NaN or Inf volume
+	BadQuote      // bid/ask negative or non-finite
+	FutureTS      // event time too far ahead of the record's Kafka timestamp
+	UnknownSymbol // symbol not in config.yaml and unknown_symbols is "drop"
 
 	// Stream state: a valid tick that must not be counted again.
 	Duplicate // same (symbol, ts) seen already

@@ -1,0 +1,146 @@
+// Package config loads and validates config.yaml. It is a leaf package: every
+// other package may import its types, it imports none of theirs.
+package config
+
+import "time"
+
+// Config is the whole of config.yaml. Every field has a default (see Default);
+// loading starts from the defaults and decodes the file over them strictly.
+type Config struct {
+	// Symbols are the stocks tickstream follows; editing this list is how
+	// users add a stock.
+	Symbols []string `yaml:"symbols"`
+	// SyntheticSymbols adds N generated symbols (SYN0001 …) to Symbols, so the
+	// embedded default runs at the 1000-symbol floor without a 1000-line list.
+	SyntheticSymbols int `yaml:"synthetic_symbols"`
+
+	Kafka     Kafka     `yaml:"kafka"`
+	Clean     Clean     `yaml:"clean"`
+	Average   Average   `yaml:"moving_average"`
+	Anomaly   Anomaly   `yaml:"anomaly"`
+	Lake      Lake      `yaml:"lake"`
+	Alerts    Alerts    `yaml:"alerts"`
+	Simulator Simulator `yaml:"simulator"`
+	Log       Log       `yaml:"log"`
+	Engine    Engine    `yaml:"engine"`
+}
+
+// Kafka says where ticks come from and where rejects and alerts go.
+type Kafka struct {
+	// Brokers empty means: start the embedded in-process broker.
+	Brokers     []string `yaml:"brokers"`
+	Topic       string   `yaml:"topic"`
+	DLQTopic    string   `yaml:"dlq_topic"`
+	AlertsTopic string   `yaml:"alerts_topic"`
+	Group       string   `yaml:"group"`
+	ClientID    string   `yaml:"client_id"`
+	// Partitions is used when tickstream creates the ticks topic (always for
+	// the embedded broker; for a real cluster only if the topic is missing).
+	Partitions int `yaml:"partitions"`
+	// Replication is the replication factor for topics tickstream creates
+	// (-1: the broker's default).
+	Replication int `yaml:"replication"`
+}
+
+// Clean configures the clean operator.
+type Clean struct {
+	// UnknownSymbols is "drop" (reject, to the DLQ) or "pass".
+	UnknownSymbols string `yaml:"unknown_symbols"`
+	// AllowedLateness: a tick older than its symbol's newest event time by
+	// more than this is rejected as late.
+	AllowedLateness time.Duration `yaml:"allowed_lateness"`
+	// MaxFuture: a tick whose event time is ahead of its Kafka record
+	// timestamp by more than this is rejected.
+	MaxFuture time.Duration `yaml:"max_future"`
+	// MaxRecordBytes: larger records are rejected unread.
+	MaxRecordBytes int `yaml:"max_record_bytes"`
+}
+
+// Average configures the rolling moving averages.
+type Average struct {
+	// Ticks is N of the count-based window (the design notes' 300).
+	Ticks int `yaml:"ticks"`
+	// Window, when non-zero, adds a time-based moving average over this span.
+	Window time.Duration `yaml:"window"`
+}
+
+// Anomaly configures anomaly detection; Overrides change any threshold per symbol.
+type Anomaly struct {
+	Thresholds `yaml:",inline"`
+	// Overrides by symbol; a field left out keeps the global value.
+	Overrides map[string]ThresholdOverride `yaml:"overrides"`
+}
+
+// Thresholds are the anomaly rules for one symbol.
+type Thresholds struct {
+	// WarmupTicks: no alert until a symbol's window holds this many ticks.
+	WarmupTicks int `yaml:"warmup_ticks"`
+	// Cooldown: after an alert of one kind for one symbol, no alert of that
+	// kind for that symbol until this much event time has passed.
+	Cooldown time.Duration `yaml:"cooldown"`
+	// SpikeFactor: volume spike when volume >= SpikeFactor x rolling mean volume
+	SpikeFactor float64 `yaml:"spike_factor"`
+	// SpikeMinVolume: … and volume >= this absolute floor.
+	SpikeMinVolume float64 `yaml:"spike_min_volume"`
+	// DropFromMaxPct: price drop when price is at least this many percent
+	// below the rolling maximum of the window (0 disables).
+	DropFromMaxPct float64 `yaml:"drop_from_max_pct"`
+	// DropReturnPct and DropReturnWindow: price drop when the return over the
+	// last DropReturnWindow is <= -DropReturnPct percent (0 disables).
+	DropReturnPct    float64       `yaml:"drop_return_pct"`
+	DropReturnWindow time.Duration `yaml:"drop_return_window"`
+}
+
+// ThresholdOverride is Thresholds with every field optional.
+type ThresholdOverride struct {
+	WarmupTicks      *int           `yaml:"warmup_ticks"`
+	Cooldown         *time.Duration `yaml:"cooldown"`
+	SpikeFactor      *float64       `yaml:"spike_factor"`
+	SpikeMinVolume   *float64       `yaml:"spike_min_volume"`
+	DropFromMaxPct   *float64       `yaml:"drop_from_max_pct"`
+	DropReturnPct    *float64       `yaml:"drop_return_pct"`
+	DropReturnWindow *time.Duration `yaml:"drop_return_window"`
+}
+
+// Lake configures the Parquet lake.
+type Lake struct {
+	// URL is a local directory (default ./data); s3:// comes with the S3 backend.
+	URL string `yaml:"url"`
+	// Compression is "zstd" or "snappy".
+	Compression string `yaml:"compression"`
+	// FlushInterval: open files are closed and committed at least this often.
+	FlushInterval time.Duration `yaml:"flush_interval"`
+	// FlushBytes: … or when a partition's buffered Parquet reaches this size.
+	FlushBytes int64 `yaml:"flush_bytes"`
+}
+
+// Alerts says where alerts go besides the lake's alerts table.
+type Alerts struct {
+	Log   bool `yaml:"log"`
+	Kafka bool `yaml:"kafka"`
+}
+
+// Simulator configures the built-in market simulator feed.
+type Simulator struct {
+	// Enabled is "auto" (on with the embedded broker only), "on" or "off".
+	Enabled string `yaml:"enabled"`
+	// Rate is updates per second per symbol; 0 means as fast as possible.
+	Rate float64 `yaml:"rate"`
+	Seed int64   `yaml:"seed"`
+	// SpikeEvery and DropEvery: mean event time between planted volume
+	// spikes / price drops per symbol (0 plants none).
+	SpikeEvery time.Duration `yaml:"spike_every"`
+	DropEvery  time.Duration `yaml:"drop_every"`
+}
+
+// Log configures zap.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // console or json
+}
+
+// Engine configures the stream engine itself.
+type Engine struct {
+	// ShutdownTimeout bounds the flush and commit after SIGINT/SIGTERM.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+}

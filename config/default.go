@@ -1,0 +1,66 @@
+package config
+
+import "time"
+
+// Default returns a new Config with every key at its default. The defaults run
+// the whole pipeline on one machine with no setup: the embedded broker, the
+// simulator feeding it, 20 real tickers plus 980 synthetic ones (the
+// 1000-symbol floor), and a lake under ./data. The shipped config.yaml spells
+// out exactly these values; a test keeps the two equal.
+func Default() *Config {
+	return &Config{
+		Symbols: []string{
+			"AAPL", "MSFT", "AMZN", "GOOGL", "META", "NVDA", "TSLA", "JPM", "V", "JNJ",
+			"WMT", "PG", "XOM", "UNH", "HD", "BAC", "KO", "PEP", "DIS", "NFLX",
+		},
+		SyntheticSymbols: 980,
+		Kafka: Kafka{
+			Brokers:     []string{},
+			Topic:       "ticks",
+			DLQTopic:    "ticks.dlq",
+			AlertsTopic: "alerts",
+			Group:       "tickstream",
+			ClientID:    "tickstream",
+			Partitions:  6,
+			Replication: -1,
+		},
+		Clean: Clean{
+			UnknownSymbols:  "drop",
+			AllowedLateness: 5 * time.Second,
+			MaxFuture:       time.Minute,
+			MaxRecordBytes:  4096,
+		},
+		Average: Average{
+			Ticks:  300,
+			Window: 0,
+		},
+		Anomaly: Anomaly{
+			Thresholds: Thresholds{
+				WarmupTicks:      30,
+				Cooldown:         60 * time.Second,
+				SpikeFactor:      5,
+				SpikeMinVolume:   1000,
+				DropFromMaxPct:   5,
+				DropReturnPct:    3,
+				DropReturnWindow: 60 * time.Second,
+			},
+			Overrides: map[string]ThresholdOverride{},
+		},
+		Lake: Lake{
+			URL:           "./data",
+			Compression:   "zstd",
+			FlushInterval: 60 * time.Second,
+			FlushBytes:    128 << 20,
+		},
+		Alerts: Alerts{Log: true, Kafka: true},
+		Simulator: Simulator{
+			Enabled:    "auto",
+			Rate:       1,
+			Seed:       1,
+			SpikeEvery: 30 * time.Minute,
+			DropEvery:  2 * time.Hour,
+		},
+		Log:    Log{Level: "info", Format: "console"},
+		Engine: Engine{ShutdownTimeout: 30 * time.Second},
+	}
+}

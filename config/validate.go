@@ -1,0 +1,259 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Validate checks every value against its limits and reports all problems,
+// one per line, as "key: must WANT, got VALUE". Load and Parse already call
+// it (and add file and line to each message); call it again only after
+// changing a Config in code.
+func (c *Config) Validate() error {
+	return errors.Join(c.validate("", nil)...)
+}
+
+// limit is one checked rule: the value at key must satisfy want.
+type limit struct {
+	key  string
+	ok   bool
+	want string // completes "must …"
+	got  string // the value as the user wrote it
+}
+
+// validate runs all limits; src, from decoding, gives lines and says which
+// values came from the environment (never shown) or failed to decode
+// (reported already).
+func (c *Config) validate(file string, src map[string]origin) []error {
+	var errs []error
+	for _, l := range c.limits(src) {
+		o := src[l.key]
+		if l.ok || o.bad {
+			continue
+		}
+		got := l.got
+		if o.env {
+			got = "a value from the environment (not shown)"
+		}
+		errs = append(errs, &problem{file: file, line: o.line, key: l.key, msg: "must " + l.want + ", got " + got})
+	}
+	return errs
+}
+
+// limits is the table of every rule, in file order.
+func (c *Config) limits(src map[string]origin) []limit {
+	k, cl, lk, sim := &c.Kafka, &c.Clean, &c.Lake, &c.Simulator
+	const day = 24 * time.Hour
+	ls := []limit{
+		in("synthetic_symbols", c.SyntheticSymbols, 0, 100_000),
+		{key: "symbols", ok: len(c.Symbols)+c.SyntheticSymbols > 0,
+			want: "list at least one symbol (or set synthetic_symbols)", got: "none"},
+
+		matches("kafka.topic", k.Topic, topicRE),
+		matches("kafka.dlq_topic", k.DLQTopic, topicRE),
+		matches("kafka.alerts_topic", k.AlertsTopic, topicRE),
+		differs("kafka.dlq_topic", k.DLQTopic, "kafka.topic", k.Topic),
+		differs("kafka.alerts_topic", k.AlertsTopic, "kafka.topic", k.Topic),
+		differs("kafka.alerts_topic", k.AlertsTopic, "kafka.dlq_topic", k.DLQTopic),
+		nonEmpty("kafka.group", k.Group),
+		nonEmpty("kafka.client_id", k.ClientID),
+		in("kafka.partitions", k.Partitions, 1, 10_000),
+		{key: "kafka.replication", ok: k.Replication == -1 || k.Replication >= 1 && k.Replication <= 32767,
+			want: "be -1 (the broker's default) or in [1, 32767]", got: show(k.Replication)},
+
+		oneOf("clean.unknown_symbols", cl.UnknownSymbols, "drop", "pass"),
+		in("clean.allowed_lateness", cl.AllowedLateness, 0, day),
+		in("clean.max_future", cl.MaxFuture, 0, day),
+		in("clean.max_record_bytes", cl.MaxRecordBytes, 64, 1<<20),
+
+		in("moving_average.ticks", c.Average.Ticks, 2, 100_000),
+		in("moving_average.window", c.Average.Window, 0, day),
+
+		nonEmpty("lake.url", lk.URL),
+		oneOf("lake.compression", lk.Compression, "zstd", "snappy"),
+		in("lake.flush_interval", lk.FlushInterval, time.Second, day),
+		in("lake.flush_bytes", lk.FlushBytes, 1<<20, 4<<30),
+
+		oneOf("simulator.enabled", sim.Enabled, "auto", "on", "off"),
+		in("simulator.rate", sim.Rate, 0, 1e6),
+		in("simulator.spike_every", sim.SpikeEvery, 0, 365*day),
+		in("simulator.drop_every", sim.DropEvery, 0, 365*day),
+
+		oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error"),
+		oneOf("log.format", c.Log.Format, "console", "json"),
+		in("engine.shutdown_timeout", c.Engine.ShutdownTimeout, time.Second, time.Hour),
+	}
+	for i, b := range k.Brokers {
+		ls = append(ls, limit{key: fmt.Sprintf("kafka.brokers[%d]", i), ok: isHostPort(b),
+			want: "be host:port", got: show(b)})
+	}
+	ls = append(ls, c.symbolLimits(src)...)
+
+	// The warmup must fit in the window, or no alert would ever fire; an
+	// invalid window is reported above, so don't compare against it.
+	maxWarmup := c.Average.Ticks
+	if maxWarmup < 2 || maxWarmup > 100_000 {
+		maxWarmup = 0
+	}
+	ls = append(ls, thresholdLimits("anomaly.", c.Anomaly.Thresholds.all(), maxWarmup)...)
+	for _, sym := range sortedKeys(c.Anomaly.Overrides) {
+		p := "anomaly.overrides." + sym
+		if !c.hasSymbol(sym) {
+			ls = append(ls, limit{key: p, want: "name a symbol of symbols or synthetic_symbols", got: show(sym)})
+		}
+		ls = append(ls, thresholdLimits(p+".", c.Anomaly.Overrides[sym], maxWarmup)...)
+	}
+	return ls
+}
+
+// thresholdLimits checks the thresholds set in t; prefix ends in ".".
+// maxWarmup is moving_average.ticks, or 0 when that is invalid itself.
+func thresholdLimits(prefix string, t ThresholdOverride, maxWarmup int) []limit {
+	var ls []limit
+	if v := t.WarmupTicks; v != nil {
+		l := in(prefix+"warmup_ticks", *v, 1, 100_000)
+		if maxWarmup > 0 {
+			l = in(prefix+"warmup_ticks", *v, 1, maxWarmup)
+			l.want += " (at most moving_average.ticks)"
+		}
+		ls = append(ls, l)
+	}
+	if v := t.Cooldown; v != nil {
+		ls = append(ls, in(prefix+"cooldown", *v, 0, 24*time.Hour))
+	}
+	if v := t.SpikeFactor; v != nil {
+		ls = append(ls, limit{key: prefix + "spike_factor", ok: *v > 1 && *v <= 1000,
+			want: "be in (1, 1000]", got: show(*v)})
+	}
+	if v := t.SpikeMinVolume; v != nil {
+		ls = append(ls, in(prefix+"spike_min_volume", *v, 0, 1e12))
+	}
+	if v := t.DropFromMaxPct; v != nil {
+		ls = append(ls, percent(prefix+"drop_from_max_pct", *v))
+	}
+	if v := t.DropReturnPct; v != nil {
+		ls = append(ls, percent(prefix+"drop_return_pct", *v))
+	}
+	if v := t.DropReturnWindow; v != nil {
+		ls = append(ls, in(prefix+"drop_return_window", *v, time.Second, 24*time.Hour))
+	}
+	return ls
+}
+
+// all returns t as an override that sets every field, so one function
+// checks the global thresholds and each symbol's overrides alike.
+func (t Thresholds) all() ThresholdOverride {
+	return ThresholdOverride{&t.WarmupTicks, &t.Cooldown, &t.SpikeFactor, &t.SpikeMinVolume,
+		&t.DropFromMaxPct, &t.DropReturnPct, &t.DropReturnWindow}
+}
+
+// symbolRE is also the Kafka decoder's rule for a symbol (tick.BadSymbol).
+var symbolRE = regexp.MustCompile(`^[A-Za-z0-9.^=_-]{1,32}$`)
+
+// topicRE is Kafka's rule for topic names.
+var topicRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,249}$`)
+
+// symbolLimits checks each symbol's form and that no symbol is listed twice,
+// counting the synthetic ones.
+func (c *Config) symbolLimits(src map[string]origin) []limit {
+	var ls []limit
+	first := map[string]int{}
+	for i, s := range c.Symbols {
+		key := fmt.Sprintf("symbols[%d]", i)
+		ls = append(ls, matches(key, s, symbolRE))
+		if j, dup := first[s]; dup {
+			prev := fmt.Sprintf("symbols[%d]", j)
+			if o := src[prev]; o.line > 0 {
+				prev += fmt.Sprintf(" (line %d)", o.line)
+			}
+			ls = append(ls, limit{key: key, want: "not repeat " + prev, got: show(s)})
+			continue
+		}
+		first[s] = i
+		if c.isSynthetic(s) {
+			ls = append(ls, limit{key: key, want: fmt.Sprintf("not repeat a synthetic symbol (SYN0001 to %s)",
+				synthetic(c.SyntheticSymbols)), got: show(s)})
+		}
+	}
+	return ls
+}
+
+// hasSymbol reports whether sym is one of AllSymbols, without building it.
+func (c *Config) hasSymbol(sym string) bool {
+	for _, s := range c.Symbols {
+		if s == sym {
+			return true
+		}
+	}
+	return c.isSynthetic(sym)
+}
+
+// isSynthetic reports whether s is one of the synthetic symbols.
+func (c *Config) isSynthetic(s string) bool {
+	n, err := strconv.Atoi(strings.TrimPrefix(s, "SYN"))
+	return err == nil && n >= 1 && n <= c.SyntheticSymbols && synthetic(n) == s
+}
+
+func in[T int | int64 | float64 | time.Duration](key string, v, lo, hi T) limit {
+	return limit{key: key, ok: v >= lo && v <= hi, // false for NaN
+		want: fmt.Sprintf("be in [%s, %s]", show(lo), show(hi)), got: show(v)}
+}
+
+// percent allows 0, which turns the rule off, or a share strictly between
+// 0 and 100: a drop of 100 % or more cannot happen to a positive price.
+func percent(key string, v float64) limit {
+	return limit{key: key, ok: v == 0 || v > 0 && v < 100,
+		want: "be 0 (off) or in (0, 100)", got: show(v)}
+}
+
+func oneOf(key, v string, set ...string) limit {
+	for _, s := range set {
+		if v == s {
+			return limit{key: key, ok: true}
+		}
+	}
+	return limit{key: key, want: "be one of " + strings.Join(set, ", "), got: show(v)}
+}
+
+func nonEmpty(key, v string) limit {
+	return limit{key: key, ok: v != "", want: "not be empty", got: show(v)}
+}
+
+func matches(key, v string, re *regexp.Regexp) limit {
+	return limit{key: key, ok: re.MatchString(v), want: "match " + re.String(), got: show(v)}
+}
+
+// differs: two topics that are the same would mix rejects, alerts and ticks.
+func differs(key, v, otherKey, other string) limit {
+	return limit{key: key, ok: v != other, want: "differ from " + otherKey, got: show(v)}
+}
+
+func isHostPort(s string) bool {
+	host, port, err := net.SplitHostPort(s)
+	n, perr := strconv.Atoi(port)
+	return err == nil && host != "" && perr == nil && n >= 1 && n <= 65535
+}
+
+// show formats a value for a message: strings quoted, durations short
+// ("24h", not "24h0m0s").
+func show(v any) string {
+	switch v := v.(type) {
+	case string:
+		return strconv.Quote(v)
+	case time.Duration:
+		s := v.String()
+		if strings.HasSuffix(s, "m0s") {
+			s = strings.TrimSuffix(s, "0s")
+		}
+		if strings.HasSuffix(s, "h0m") {
+			s = strings.TrimSuffix(s, "0m")
+		}
+		return s
+	}
+	return fmt.Sprint(v)
+}
