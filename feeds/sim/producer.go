@@ -1,0 +1,219 @@
+package sim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/tickstream/tickstream/tick"
+)
+
+// DefaultFlushTimeout bounds the flush at the end of Run when the Producer
+// does not set one.
+const DefaultFlushTimeout = 10 * time.Second
+
+// Producer writes a Sim's ticks to Kafka: one JSON record per tick in the
+// input contract (tick.AppendJSON), keyed by symbol, with the tick's event
+// time as the record timestamp.
+type Producer struct {
+	Client *kgo.Client
+	Topic  string
+	// FlushTimeout bounds the final flush (DefaultFlushTimeout if 0). The
+	// flush outlives ctx on purpose: records already handed to the client
+	// are delivered when Run stops, so stopping loses nothing it produced.
+	FlushTimeout time.Duration
+}
+
+// Run produces ticks from s until it has produced limit of them (limit > 0)
+// or ctx ends, then flushes and returns how many were acknowledged. Ending
+// through ctx is a normal stop, not an error; the first produce error stops
+// the run and is returned.
+//
+// With rate 0 ticks go out as fast as the client takes them and carry the
+// Sim's virtual event time. With rate > 0 (updates per second per symbol)
+// each round of all symbols takes 1/rate s of wall clock, its ticks spread
+// evenly over it; a fresh Sim is first re-clocked to start now with that
+// step, so every tick is sent at its own event time. A Sim that has already
+// made ticks keeps its clock. A producer that falls behind catches up as fast
+// as it can, with event times in the past.
+//
+// The record timestamp is the event time, not the send time: at rate 0 event
+// time runs far ahead of the wall clock, and the engine rejects ticks too far
+// ahead of their record's timestamp.
+func (p *Producer) Run(ctx context.Context, s *Sim, rate float64, limit int64) (produced int64, err error) {
+	if p.Client == nil || p.Topic == "" {
+		return 0, errors.New("sim: producer needs a client and a topic")
+	}
+	if err := checkRate(rate); err != nil {
+		return 0, err
+	}
+	names := s.Symbols()
+	keys := make(map[string][]byte, len(names))
+	for _, n := range names {
+		keys[n] = []byte(n)
+	}
+	var pace *pacer
+	if rate > 0 {
+		now := time.Now()
+		if s.Generated() == 0 {
+			if err := s.SetClock(now, rate); err != nil {
+				return 0, err
+			}
+		}
+		pace = newPacer(now, rate, len(names))
+		defer pace.stop()
+	}
+
+	var out outcome
+	promise := out.promise
+	// Records keep a context that ctx's end does not cancel, or the client
+	// would drop everything buffered when the run is stopped; ctx still
+	// bounds the wait for buffer space in Produce.
+	recCtx := context.WithoutCancel(ctx)
+	var a arena
+	var t tick.Tick
+	for n := int64(0); limit <= 0 || n < limit; n++ {
+		// ctx.Err takes a lock: look only now and then (and while pacing,
+		// whenever there is time to sleep).
+		if out.failed.Load() || (n%1024 == 0 && ctx.Err() != nil) {
+			break
+		}
+		if pace != nil && !pace.wait(ctx, n) {
+			break
+		}
+		s.Next(&t)
+		r := a.record()
+		r.Topic = p.Topic
+		r.Key = keys[t.Symbol]
+		r.Value = a.encode(&t)
+		r.Timestamp = time.UnixMilli(t.TS)
+		r.Context = recCtx
+		p.Client.Produce(ctx, r, promise)
+	}
+
+	timeout := p.FlushTimeout
+	if timeout <= 0 {
+		timeout = DefaultFlushTimeout
+	}
+	fctx, cancel := context.WithTimeout(recCtx, timeout)
+	defer cancel()
+	ferr := p.Client.Flush(fctx)
+	if err := out.first(); err != nil {
+		return out.ok.Load(), fmt.Errorf("sim: produce to %s: %w", p.Topic, err)
+	}
+	if ferr != nil {
+		return out.ok.Load(), fmt.Errorf("sim: flush to %s: %w", p.Topic, ferr)
+	}
+	return out.ok.Load(), nil
+}
+
+// outcome collects the promises' results; the client calls them from its
+// own goroutine.
+type outcome struct {
+	ok     atomic.Int64
+	failed atomic.Bool
+
+	mu  sync.Mutex
+	err error
+}
+
+func (o *outcome) promise(_ *kgo.Record, err error) {
+	if err == nil {
+		o.ok.Add(1)
+		return
+	}
+	// A record whose wait for buffer space ended with ctx is the run being
+	// stopped, not a failure.
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return
+	}
+	o.mu.Lock()
+	if o.err == nil {
+		o.err = err
+	}
+	o.mu.Unlock()
+	o.failed.Store(true)
+}
+
+func (o *outcome) first() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.err
+}
+
+// arena hands out records and value bytes from slabs. The client holds a
+// record and its value until the broker acknowledges it, so nothing is ever
+// reused: a full slab is left to the records pointing into it, and the
+// garbage collector takes it once they are all acknowledged. That costs two
+// allocations per few hundred ticks instead of two per tick.
+type arena struct {
+	buf  []byte
+	recs []kgo.Record
+}
+
+const (
+	slabBytes   = 64 << 10
+	slabRecords = 512
+	tickRoom    = 160 // enough for any tick's JSON but the symbol
+)
+
+func (a *arena) record() *kgo.Record {
+	if len(a.recs) == cap(a.recs) {
+		a.recs = make([]kgo.Record, 0, slabRecords)
+	}
+	a.recs = a.recs[:len(a.recs)+1]
+	return &a.recs[len(a.recs)-1]
+}
+
+// encode appends t's JSON to the slab and returns it, capped so that nothing
+// appended later can reach into it. (If a tick ever outgrew the room left,
+// append would move the slab, which is still safe: earlier values keep the
+// old array.)
+func (a *arena) encode(t *tick.Tick) []byte {
+	if cap(a.buf)-len(a.buf) < tickRoom+len(t.Symbol) {
+		a.buf = make([]byte, 0, slabBytes)
+	}
+	start := len(a.buf)
+	a.buf = tick.AppendJSON(a.buf, t)
+	return a.buf[start:len(a.buf):len(a.buf)]
+}
+
+// pacer spaces ticks evenly on the wall clock: n symbols at rate rounds per
+// second is one tick every 1/(rate·n) s.
+type pacer struct {
+	start time.Time
+	every float64 // ns between ticks
+	timer *time.Timer
+}
+
+// minSleep: closer than this to a tick's time, send instead of sleeping, so
+// a busy feed sleeps about once a millisecond rather than once a tick.
+const minSleep = time.Millisecond
+
+func newPacer(start time.Time, rate float64, symbols int) *pacer {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return &pacer{start: start, every: float64(time.Second) / (rate * float64(symbols)), timer: t}
+}
+
+// wait blocks until tick i of the run is due; false means ctx ended.
+func (p *pacer) wait(ctx context.Context, i int64) bool {
+	d := time.Until(p.start.Add(time.Duration(float64(i) * p.every)))
+	if d < minSleep {
+		return true
+	}
+	p.timer.Reset(d)
+	select {
+	case <-ctx.Done():
+		return false
+	case <-p.timer.C:
+		return true
+	}
+}
+
+func (p *pacer) stop() { p.timer.Stop() }
