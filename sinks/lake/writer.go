@@ -1,0 +1,282 @@
+package lake
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress/zstd"
+)
+
+// Options configure one PartitionWriter.
+type Options struct {
+	Topic     string // the ticks topic; part of every key
+	Partition int32  // the Kafka partition this writer serves
+	// Compression is "zstd" (the default) or "snappy".
+	Compression string
+	// SpoolDir holds files being written; default os.TempDir()/tickstream-spool.
+	// It should be on local disk: files are written there, then put whole.
+	SpoolDir string
+	// FlushBytes is the Size at which Full reports true; 0 never.
+	FlushBytes int64
+}
+
+// File is one committed object.
+type File struct {
+	Key   string
+	Table string // TableRaw, TableProcessed or TableAlerts
+	Rows  int64
+	Bytes int64
+	// MinOffset and MaxOffset are the Kafka offsets of the file's rows.
+	MinOffset, MaxOffset int64
+}
+
+type pendingFile struct {
+	File
+	spool *os.File // finished Parquet, not yet put
+}
+
+// zstdFastest instead of zstd's default level: measured on tick rows, raw
+// files come out no larger and processed ones ~13% larger, for 25-40% less
+// CPU. The lake encodes two rows per tick, so its speed bounds the pipeline.
+var zstdFastest = &zstd.Codec{Level: zstd.SpeedFastest}
+
+// ErrClosed is returned by Flush after Close.
+var ErrClosed = errors.New("lake: partition writer closed")
+
+// PartitionWriter turns the rows of one Kafka partition into Parquet files,
+// one per table and event-time hour, and commits them on Flush. It is owned
+// by one goroutine: no method may be called concurrently.
+//
+// Raw, Processed and Alert copy the row (its strings are shared, not copied)
+// and allocate nothing in the steady state. Encoding errors cannot be
+// returned per row; they are kept and returned by the next Flush, after which
+// the writer is unusable: Close it and replay from the last committed offset.
+type PartitionWriter struct {
+	store     BlobStore
+	o         Options
+	enc       encoder
+	raw       table[RawRow]
+	processed table[ProcessedRow]
+	alerts    table[AlertRow]
+
+	rows    int
+	pending []pendingFile // finished, in put order; kept if a put fails
+	done    []File        // put since the last successful Flush
+	keybuf  []byte
+	closed  bool
+}
+
+// NewPartitionWriter returns a writer committing to store.
+func NewPartitionWriter(store BlobStore, o Options) (*PartitionWriter, error) {
+	if store == nil {
+		return nil, errors.New("lake: nil store")
+	}
+	if err := checkTopic(o.Topic); err != nil {
+		return nil, err
+	}
+	if o.Partition < 0 {
+		return nil, fmt.Errorf("lake: negative partition %d", o.Partition)
+	}
+	var codec parquet.WriterOption
+	switch o.Compression {
+	case "", "zstd":
+		o.Compression = "zstd"
+		codec = parquet.Compression(zstdFastest)
+	case "snappy":
+		codec = parquet.Compression(&parquet.Snappy)
+	default:
+		return nil, fmt.Errorf("lake: compression %q: want zstd or snappy", o.Compression)
+	}
+	if o.FlushBytes < 0 {
+		return nil, fmt.Errorf("lake: negative flush bytes %d", o.FlushBytes)
+	}
+	if o.SpoolDir == "" {
+		o.SpoolDir = filepath.Join(os.TempDir(), "tickstream-spool")
+	}
+	if err := os.MkdirAll(o.SpoolDir, 0o700); err != nil {
+		return nil, fmt.Errorf("lake: spool dir: %w", err)
+	}
+	w := &PartitionWriter{store: store, o: o}
+	w.enc = encoder{
+		spoolDir:    o.SpoolDir,
+		spoolPrefix: o.Topic + "-" + strconv.Itoa(int(o.Partition)) + "-",
+		topic:       o.Topic,
+		partition:   o.Partition,
+		options: []parquet.WriterOption{
+			codec,
+			// Version 1 data pages are what every reader handles, Hive's
+			// included; v2 gains little for columns this small.
+			parquet.DataPageVersion(1),
+			// A symbol or error column with unbounded distinct values falls
+			// back to plain encoding instead of growing without limit.
+			parquet.DictionaryMaxBytes(1 << 20),
+		},
+		rowGroupBytes: rowGroupBytes,
+	}
+	w.raw = table[RawRow]{name: TableRaw, enc: &w.enc}
+	w.processed = table[ProcessedRow]{name: TableProcessed, enc: &w.enc}
+	w.alerts = table[AlertRow]{name: TableAlerts, enc: &w.enc}
+	return w, nil
+}
+
+// checkTopic accepts Kafka's legal topic names, which are also safe in keys.
+func checkTopic(topic string) error {
+	if topic == "" || len(topic) > 249 || topic == "." || topic == ".." {
+		return fmt.Errorf("lake: invalid topic %q", topic)
+	}
+	for _, c := range []byte(topic) {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'
+		if !ok {
+			return fmt.Errorf("lake: invalid topic %q: character %q", topic, c)
+		}
+	}
+	return nil
+}
+
+// Raw buffers a row of the raw table, partitioned by its event time, or by
+// its Kafka timestamp when it has none (TS 0, or a time no Hive folder can
+// name: before 1970 or after 9999). A row with neither lands in
+// date=1970-01-01/hour=00.
+func (w *PartitionWriter) Raw(r *RawRow) {
+	if w.closed {
+		return
+	}
+	ts := r.TS
+	if !hasTime(ts) {
+		ts = r.KafkaTS
+	}
+	t := &w.raw
+	b := t.last
+	if h := hourOf(ts); b == nil || b.hour != h {
+		b = t.bucket(h)
+	}
+	b.rows = append(b.rows, *r)
+	b.rows[len(b.rows)-1].KafkaPartition = w.o.Partition
+	t.added(b, r.KafkaOffset)
+	w.rows++
+}
+
+// Processed buffers a row of the processed table. A NaN MATime is stored as
+// NULL.
+func (w *PartitionWriter) Processed(r *ProcessedRow) {
+	if w.closed {
+		return
+	}
+	t := &w.processed
+	b := t.last
+	if h := hourOf(r.TS); b == nil || b.hour != h {
+		b = t.bucket(h)
+	}
+	b.rows = append(b.rows, *r)
+	row := &b.rows[len(b.rows)-1]
+	row.KafkaPartition = w.o.Partition
+	if row.MATime != row.MATime {
+		row.MATime = 0
+	}
+	t.added(b, r.KafkaOffset)
+	w.rows++
+}
+
+// Alert buffers a row of the alerts table.
+func (w *PartitionWriter) Alert(r *AlertRow) {
+	if w.closed {
+		return
+	}
+	t := &w.alerts
+	b := t.last
+	if h := hourOf(r.TS); b == nil || b.hour != h {
+		b = t.bucket(h)
+	}
+	b.rows = append(b.rows, *r)
+	b.rows[len(b.rows)-1].KafkaPartition = w.o.Partition
+	t.added(b, r.KafkaOffset)
+	w.rows++
+}
+
+// Size estimates the bytes buffered and spooled since the last successful
+// Flush: encoded Parquet, rows not yet encoded, a fixed charge per open file
+// and finished files not yet committed.
+func (w *PartitionWriter) Size() int64 {
+	n := w.raw.size() + w.processed.size() + w.alerts.size()
+	for i := range w.pending {
+		n += w.pending[i].Bytes
+	}
+	return n
+}
+
+// Full reports whether Size reached Options.FlushBytes.
+func (w *PartitionWriter) Full() bool {
+	return w.o.FlushBytes > 0 && w.Size() >= w.o.FlushBytes
+}
+
+// Rows returns the number of rows given since the last successful Flush.
+func (w *PartitionWriter) Rows() int { return w.rows }
+
+// Flush finishes every open file and puts each into the store, raw files
+// first, then processed, then alerts, each table in hour order. It returns
+// the files committed since the previous successful Flush; none (nil) when no
+// row was given. Only after Flush returns nil may the engine commit Kafka
+// offsets up to the last record it handed to the writer.
+//
+// If a put fails, Flush returns the error and keeps the files not yet put;
+// calling Flush again retries them first, then commits any newer rows. Files
+// already put stay in the store and are reported by the Flush that succeeds.
+func (w *PartitionWriter) Flush(ctx context.Context) ([]File, error) {
+	if w.closed {
+		return nil, ErrClosed
+	}
+	if err := w.encodeErr(); err != nil {
+		return nil, err
+	}
+	w.pending, w.keybuf = w.raw.closeAll(w.pending, w.keybuf)
+	w.pending, w.keybuf = w.processed.closeAll(w.pending, w.keybuf)
+	w.pending, w.keybuf = w.alerts.closeAll(w.pending, w.keybuf)
+	if err := w.encodeErr(); err != nil {
+		return nil, err
+	}
+	for i := range w.pending {
+		p := &w.pending[i]
+		if err := w.store.Put(ctx, p.Key, p.spool, p.Bytes); err != nil {
+			err = fmt.Errorf("lake: commit %s: %w", p.Key, err)
+			n := copy(w.pending, w.pending[i:])
+			clear(w.pending[n:])
+			w.pending = w.pending[:n]
+			return nil, err
+		}
+		w.done = append(w.done, p.File)
+		// The object is committed: a spool file left behind wastes disk
+		// but loses nothing, so it does not fail the flush.
+		_ = removeSpool(p.spool)
+	}
+	clear(w.pending)
+	w.pending = w.pending[:0]
+	files := w.done
+	w.done = nil
+	w.rows = 0
+	return files, nil
+}
+
+func (w *PartitionWriter) encodeErr() error {
+	return errors.Join(w.raw.err, w.processed.err, w.alerts.err)
+}
+
+// Close discards every row not yet committed and removes the spool files.
+// The writer cannot be used afterwards.
+func (w *PartitionWriter) Close() error {
+	if w.closed {
+		return nil
+	}
+	w.closed = true
+	errs := []error{w.raw.discard(), w.processed.discard(), w.alerts.discard()}
+	for _, p := range w.pending {
+		errs = append(errs, removeSpool(p.spool))
+	}
+	w.pending, w.done = nil, nil
+	w.rows = 0
+	return errors.Join(errs...)
+}
