@@ -1,0 +1,75 @@
+package app
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"go.uber.org/zap"
+
+	"github.com/tickstream/tickstream/config"
+	"github.com/tickstream/tickstream/engine"
+	"github.com/tickstream/tickstream/feeds/sim"
+)
+
+// RunCommand is `tickstream run` with its logger and a hard stop: once ctx
+// ends, the process gets engine.shutdown_timeout (plus a margin for leaving
+// the group) to flush and commit, then exits non-zero rather than hang.
+func RunCommand(ctx context.Context, cfg *config.Config) error {
+	log, err := NewLogger(cfg.Log)
+	if err != nil {
+		return err
+	}
+	defer log.Sync() //nolint:errcheck // nothing to do about a failed sync at exit
+	go func() {
+		<-ctx.Done()
+		time.Sleep(cfg.Engine.ShutdownTimeout + 10*time.Second)
+		log.Error("shutdown took longer than engine.shutdown_timeout; exiting without a clean stop")
+		os.Exit(1)
+	}()
+	return Run(ctx, cfg, log)
+}
+
+// FeedFlags declares `tickstream feed`'s flags and returns the command.
+func FeedFlags(fs *flag.FlagSet) func(context.Context, *config.Config) error {
+	rate := fs.Float64("rate", -1, "updates per second per symbol (0 = as fast as possible; default simulator.rate)")
+	limit := fs.Int64("limit", 0, "stop after this many ticks (0 = run until interrupted)")
+	brokers := fs.String("brokers", "", "comma-separated brokers (default kafka.brokers)")
+	return func(ctx context.Context, cfg *config.Config) error {
+		if *brokers != "" {
+			cfg.Kafka.Brokers = strings.Split(*brokers, ",")
+		}
+		if cfg.Embedded() {
+			return fmt.Errorf("feed needs kafka.brokers or --brokers: the embedded broker lives inside `tickstream run`, which starts its own simulator")
+		}
+		if *rate < 0 {
+			*rate = cfg.Simulator.Rate
+		}
+		log, err := NewLogger(cfg.Log)
+		if err != nil {
+			return err
+		}
+		cl, err := kgo.NewClient(engine.ProducerOpts(&cfg.Kafka)...)
+		if err != nil {
+			return fmt.Errorf("kafka producer: %w", err)
+		}
+		defer cl.Close()
+		s, err := sim.New(cfg.AllSymbols(), cfg.Simulator, time.Now())
+		if err != nil {
+			return fmt.Errorf("simulator: %w", err)
+		}
+		start := time.Now()
+		n, err := (&sim.Producer{Client: cl, Topic: cfg.Kafka.Topic}).Run(ctx, s, *rate, *limit)
+		el := time.Since(start)
+		log.Info("feed done", zap.Int64("ticks", n), zap.Duration("took", el),
+			zap.Float64("ticks_per_s", float64(n)/el.Seconds()), zap.Int("planted", len(s.Planted())))
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+}

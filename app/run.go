@@ -1,0 +1,98 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/tickstream/tickstream/config"
+	"github.com/tickstream/tickstream/engine"
+	"github.com/tickstream/tickstream/feeds/sim"
+	"github.com/tickstream/tickstream/sinks/alert"
+	"github.com/tickstream/tickstream/sinks/lake"
+)
+
+// Run is `tickstream run`: the engine, plus the embedded broker and the
+// simulator when config asks for them. It returns when ctx ends and
+// everything has been flushed and committed, or on the first failure.
+func Run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
+	if cfg.Embedded() {
+		emb, err := engine.StartEmbedded(&cfg.Kafka)
+		if err != nil {
+			return err
+		}
+		defer emb.Close()
+		log.Info("no kafka.brokers configured: started the embedded broker", zap.Strings("addr", emb.Addrs()))
+	}
+
+	prod, err := kgo.NewClient(engine.ProducerOpts(&cfg.Kafka)...)
+	if err != nil {
+		return fmt.Errorf("kafka producer: %w", err)
+	}
+	defer prod.Close()
+	if !cfg.Embedded() {
+		pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err := engine.EnsureTopics(pctx, prod, &cfg.Kafka)
+		cancel()
+		if err != nil {
+			return err
+		}
+	}
+
+	store, err := lake.Open(cfg.Lake.URL)
+	if err != nil {
+		return fmt.Errorf("lake.url: %w", err)
+	}
+
+	var pubs alert.Multi
+	if cfg.Alerts.Log {
+		pubs = append(pubs, alert.Log{L: log.Named("alert")})
+	}
+	if cfg.Alerts.Kafka {
+		pubs = append(pubs, alert.Kafka{Client: prod, Topic: cfg.Kafka.AlertsTopic, OnError: func(err error) {
+			log.Error("alert produce failed", zap.Error(err))
+		}})
+	}
+
+	eng, err := engine.New(cfg, engine.Deps{Log: log.Named("engine"), Store: store, Alerts: pubs, Producer: prod})
+	if err != nil {
+		return err
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	if cfg.SimulatorOn() {
+		s, err := sim.New(cfg.AllSymbols(), cfg.Simulator, time.Now())
+		if err != nil {
+			return fmt.Errorf("simulator: %w", err)
+		}
+		log.Info("simulator producing", zap.Int("symbols", len(cfg.AllSymbols())), zap.Float64("rate_per_symbol", cfg.Simulator.Rate))
+		// The feed gets a client of its own: the engine's producer is flushed
+		// before each commit, which a never-ending feed would keep busy.
+		feed, err := kgo.NewClient(engine.ProducerOpts(&cfg.Kafka)...)
+		if err != nil {
+			return fmt.Errorf("kafka producer: %w", err)
+		}
+		defer feed.Close()
+		g.Go(func() error {
+			_, err := (&sim.Producer{Client: feed, Topic: cfg.Kafka.Topic}).Run(gctx, s, cfg.Simulator.Rate, 0)
+			if err != nil && gctx.Err() == nil {
+				return fmt.Errorf("simulator: %w", err)
+			}
+			return nil
+		})
+	}
+	g.Go(func() error { return eng.Run(gctx) })
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	log.Info("stopped cleanly",
+		zap.Int64("records", eng.Stats.Records.Load()),
+		zap.Int64("accepted", eng.Stats.Accepted.Load()),
+		zap.Int64("dead_lettered", eng.Stats.DeadLettered.Load()),
+		zap.Int64("alerts", eng.Stats.Alerts.Load()))
+	return nil
+}

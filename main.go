@@ -1,0 +1,80 @@
+// Command tickstream turns a live stream of stock ticks into cleaned data,
+// alerts and a Parquet lake. See README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/tickstream/tickstream/app"
+	"github.com/tickstream/tickstream/config"
+)
+
+const usage = `tickstream — stock ticks in, clean data, alerts and a Parquet lake out.
+
+Usage:
+  tickstream run   [--config FILE]            consume ticks, run the operators, write the lake
+  tickstream feed  [--config FILE] [flags]    produce simulated ticks into Kafka
+  tickstream bench [--config FILE] [flags]    measure throughput and tick-to-alert latency
+  tickstream check [--config FILE]            validate the config and exit
+
+Every command reads --config (default ./config.yaml). Run a command with -h for its flags.
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	cmd, args := os.Args[1], os.Args[2:]
+	fs := flag.NewFlagSet("tickstream "+cmd, flag.ExitOnError)
+	cfgPath := fs.String("config", "config.yaml", "config file")
+
+	var run func(ctx context.Context, cfg *config.Config) error
+	switch cmd {
+	case "run":
+		run = app.RunCommand
+	case "feed":
+		run = app.FeedFlags(fs)
+	case "bench":
+		run = app.BenchFlags(fs)
+	case "check":
+		run = func(context.Context, *config.Config) error { fmt.Println("config OK"); return nil }
+	case "-h", "--help", "help":
+		fmt.Print(usage)
+		return
+	default:
+		fmt.Fprintf(os.Stderr, "tickstream: unknown command %q\n\n%s", cmd, usage)
+		os.Exit(2)
+	}
+	_ = fs.Parse(args)
+
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "tickstream: %v\n", err)
+		os.Exit(1)
+	}
+
+	// The first SIGINT/SIGTERM starts a graceful stop; a second one exits
+	// at once, for when the graceful stop is not what the operator wants.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+		again := make(chan os.Signal, 1)
+		signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+		<-again
+		fmt.Fprintln(os.Stderr, "tickstream: second signal, exiting now")
+		os.Exit(130)
+	}()
+
+	if err := run(ctx, cfg); err != nil && !errors.Is(err, context.Canceled) {
+		fmt.Fprintf(os.Stderr, "tickstream %s: %v\n", cmd, err)
+		os.Exit(1)
+	}
+}
