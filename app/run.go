@@ -20,7 +20,9 @@ import (
 // simulator when config asks for them. It returns when ctx ends and
 // everything has been flushed and committed, or on the first failure.
 func Run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
-	if cfg.Embedded() {
+	// Decide before StartEmbedded points kafka.brokers at the embedded broker.
+	embedded, simulate := cfg.Embedded(), cfg.SimulatorOn()
+	if embedded {
 		emb, err := engine.StartEmbedded(&cfg.Kafka)
 		if err != nil {
 			return err
@@ -34,7 +36,7 @@ func Run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		return fmt.Errorf("kafka producer: %w", err)
 	}
 	defer prod.Close()
-	if !cfg.Embedded() {
+	if !embedded {
 		pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		err := engine.EnsureTopics(pctx, prod, &cfg.Kafka)
 		cancel()
@@ -64,7 +66,7 @@ func Run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	}
 
 	g, gctx := errgroup.WithContext(ctx)
-	if cfg.SimulatorOn() {
+	if simulate {
 		s, err := sim.New(cfg.AllSymbols(), cfg.Simulator, time.Now())
 		if err != nil {
 			return fmt.Errorf("simulator: %w", err)
