@@ -1,0 +1,34 @@
+# tickstream — the commands the README names. `make test` is what CI runs.
+GO ?= go
+PKG := ./...
+
+.PHONY: run build test test-unit test-race bench bench-go fuzz clean
+
+run: ## run the engine on the embedded default (in-process broker, simulator, ./data lake)
+	$(GO) run . run
+
+build:
+	$(GO) build -trimpath -o bin/tickstream .
+
+test: test-unit test-race ## the whole suite, as CI runs it
+
+test-unit:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet $(PKG)
+	$(GO) test -count=1 $(PKG)
+
+# The packages where goroutines meet: the engine's tasks and rebalance callbacks.
+test-race:
+	$(GO) test -count=1 -race -short ./engine/... ./sinks/... ./operators/... ./app/...
+
+bench: bench-go ## benchmarks: per-stage (go test -bench) and end to end
+	$(GO) run . bench
+
+bench-go:
+	$(GO) test -run '^$$' -bench . -benchmem ./tick/ ./operators/ ./sinks/lake/ ./feeds/sim/
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 60s ./tick/
+
+clean:
+	rm -rf bin data
