@@ -185,7 +185,7 @@ func expectGroups[T any](table string, rows []T, when func(*T) int64, offset fun
 func rawGroups(rows []RawRow) []*group[RawRow] {
 	return expectGroups(TableRaw, rows,
 		func(r *RawRow) int64 {
-			if r.TS != 0 {
+			if r.TS != 0 && r.RejectReason == "" {
 				return r.TS
 			}
 			return r.KafkaTS

@@ -23,7 +23,7 @@ const (
 type RawRow struct {
 	Symbol string `parquet:"symbol,dict"`
 	// TS is the event time in Unix ms; 0 (NULL) when the record did not
-	// decode. Such rows are partitioned by KafkaTS instead.
+	// decode. Rejected rows are partitioned by KafkaTS instead.
 	TS     int64   `parquet:"ts,optional,timestamp(millisecond:utc),delta"`
 	Price  float64 `parquet:"price"`
 	Volume float64 `parquet:"volume"`

@@ -138,16 +138,17 @@ func checkTopic(topic string) error {
 	return nil
 }
 
-// Raw buffers a row of the raw table, partitioned by its event time, or by
-// its Kafka timestamp when it has none (TS 0, or a time no Hive folder can
-// name: before 1970 or after 9999). A row with neither lands in
-// date=1970-01-01/hour=00.
+// Raw buffers a row of the raw table, partitioned by its event time when it
+// was accepted, else by its Kafka timestamp: a rejected record's event time
+// may be the very thing that is wrong (years ahead, say), and it should be
+// found beside the records that arrived with it. A row with no usable time at
+// all lands in date=1970-01-01/hour=00.
 func (w *PartitionWriter) Raw(r *RawRow) {
 	if w.closed {
 		return
 	}
 	ts := r.TS
-	if !hasTime(ts) {
+	if !hasTime(ts) || r.RejectReason != "" {
 		ts = r.KafkaTS
 	}
 	t := &w.raw

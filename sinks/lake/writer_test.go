@@ -387,6 +387,7 @@ func TestDictionaryFallback(t *testing.T) {
 	raw := genRaw(150_000, 0, t0)
 	for i := range raw {
 		raw[i].TS = t0 - 29*60_000 // one hour, one file
+		raw[i].KafkaTS = raw[i].TS // rejected rows are partitioned by it
 		raw[i].Error = fmt.Sprintf("%064d", i)
 	}
 	feed(w, raw, nil, nil)
