@@ -37,6 +37,9 @@ type Engine struct {
 	// keeps from running at the same time.
 	tasks map[int32]*task
 
+	// fail stops Run with an error, from any goroutine.
+	fail context.CancelCauseFunc
+
 	Stats Stats
 }
 
@@ -80,6 +83,8 @@ func New(cfg *config.Config, d Deps) (*Engine, error) {
 // Run consumes until ctx ends, then stops fetching, flushes and commits every
 // partition (bounded by engine.shutdown_timeout) and leaves the group.
 func (e *Engine) Run(ctx context.Context) error {
+	ctx, e.fail = context.WithCancelCause(ctx)
+	defer e.fail(nil)
 	k := &e.cfg.Kafka
 	cl, err := kgo.NewClient(append(ClientOpts(k),
 		kgo.ConsumerGroup(k.Group),
@@ -134,6 +139,9 @@ func (e *Engine) Run(ctx context.Context) error {
 	e.log.Info("stopping: flushing and committing every partition")
 	e.stopTasks(e.allPartitions(), false)
 	cl.CloseAllowingRebalance()
+	if cause := context.Cause(ctx); !errors.Is(cause, context.Canceled) && !errors.Is(cause, context.DeadlineExceeded) {
+		return cause
+	}
 	return nil
 }
 

@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"time"
 
@@ -27,17 +29,24 @@ type task struct {
 	in   chan []*kgo.Record
 	quit chan struct{} // closed: drain in, flush, commit, exit
 	lost chan struct{} // closed: exit without committing (the partition is someone else's now)
-	done chan struct{}
+	done chan struct{} // closed when both goroutines have exited
+
+	// The committer goroutine puts sealed batches into the lake and then
+	// commits their offsets, so uploads never stall tick processing. Its
+	// queue is short on purpose: when the lake is slow or down, sealing
+	// blocks, the task stops reading, and the poll loop stops fetching.
+	batches      chan sealed
+	commitCtx    context.Context
+	cancelCommit context.CancelFunc
 
 	dec    *tick.Decoder
 	states map[string]*operators.State
 	w      *lake.PartitionWriter
 
-	// next is the offset after the last record processed; committed is the
-	// offset last committed to the group. Rows for [committed, next) are
-	// in the writer, not yet durable.
-	next, committed int64
-	epoch           int32
+	// next is the offset after the last record processed; sealedAt is next
+	// as of the last seal. Rows for [sealedAt, next) are in the writer only.
+	next, sealedAt int64
+	epoch          int32
 
 	// Reused per record so the hot path does not allocate.
 	t      tick.Tick
@@ -60,40 +69,59 @@ func (e *Engine) newTask(topic string, partition int32) (*task, error) {
 	if err != nil {
 		return nil, err
 	}
+	cctx, cancel := context.WithCancel(context.Background())
 	return &task{
-		e:         e,
-		topic:     topic,
-		partition: partition,
-		log:       e.log.With(zap.Int32("partition", partition)),
-		in:        make(chan []*kgo.Record, 4),
-		quit:      make(chan struct{}),
-		lost:      make(chan struct{}),
-		done:      make(chan struct{}),
-		dec:       tick.NewDecoder(e.symbols, e.cfg.Clean.MaxRecordBytes),
-		states:    make(map[string]*operators.State),
-		w:         w,
-		next:      -1,
-		committed: -1,
-		warn:      throttle{every: 5 * time.Second},
+		e:            e,
+		topic:        topic,
+		partition:    partition,
+		log:          e.log.With(zap.Int32("partition", partition)),
+		in:           make(chan []*kgo.Record, 4),
+		quit:         make(chan struct{}),
+		lost:         make(chan struct{}),
+		done:         make(chan struct{}),
+		batches:      make(chan sealed, 1),
+		commitCtx:    cctx,
+		cancelCommit: cancel,
+		dec:          tick.NewDecoder(e.symbols, e.cfg.Clean.MaxRecordBytes),
+		states:       make(map[string]*operators.State),
+		w:            w,
+		next:         -1,
+		sealedAt:     -1,
+		warn:         throttle{every: 5 * time.Second},
 	}, nil
 }
 
+// sealed is a batch of lake files and the offset that commits it.
+type sealed struct {
+	b     *lake.Batch
+	next  int64
+	epoch int32
+}
+
 func (t *task) run() {
-	defer close(t.done)
+	committed := make(chan struct{})
+	go func() { defer close(committed); t.commitLoop() }()
+	defer func() {
+		close(t.batches)
+		<-committed
+		t.cancelCommit()
+		close(t.done)
+	}()
 	flushEvery := time.NewTicker(t.e.cfg.Lake.FlushInterval)
 	defer flushEvery.Stop()
 	for {
 		select {
 		case recs := <-t.in:
 			t.process(recs)
-			if t.w.Size() >= t.e.cfg.Lake.FlushBytes {
-				t.flush(context.Background())
+			if t.w.Full() {
+				t.seal()
 			}
 		case <-flushEvery.C:
-			t.flush(context.Background())
+			t.seal()
 		case <-t.lost:
 			// Another member owns the partition now and will re-read from
 			// the last commit; writing our uncommitted rows would duplicate.
+			t.cancelCommit()
 			t.w.Close()
 			return
 		case <-t.quit:
@@ -106,9 +134,11 @@ func (t *task) run() {
 				}
 				break
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), t.e.cfg.Engine.ShutdownTimeout)
-			t.flush(ctx)
-			cancel()
+			t.seal()
+			// The committer finishes what is queued, bounded by the
+			// shutdown timeout; what it cannot finish stays uncommitted.
+			// (A timer that fires after a clean finish cancels nothing live.)
+			time.AfterFunc(t.e.cfg.Engine.ShutdownTimeout, t.cancelCommit)
 			t.w.Close()
 			return
 		}
@@ -211,42 +241,94 @@ func (t *task) reject(r *kgo.Record, reason tick.Reason, detail string, undecode
 	}
 }
 
-// flush makes everything processed so far durable in the lake, waits for the
-// DLQ and alert records to be acknowledged, and only then commits the offset.
-// On failure nothing is committed and the rows stay for the next attempt.
-func (t *task) flush(ctx context.Context) {
-	if t.next <= t.committed && t.w.Rows() == 0 {
+// seal closes the partition's open files and queues them, with the offset
+// they cover, for the committer. It blocks while the committer is behind.
+func (t *task) seal() {
+	if t.next <= t.sealedAt && t.w.Rows() == 0 {
 		return
 	}
-	start := time.Now()
-	files, err := t.w.Flush(ctx)
+	b, err := t.w.Seal()
 	if err != nil {
-		t.e.Stats.FlushErrors.Add(1)
-		t.log.Error("lake flush failed; will retry, offsets not committed", zap.Error(err))
+		// Encoding or spool-disk failure: the writer is unusable and the
+		// rows since the last commit are lost from it. Stop the engine so
+		// the process restarts and re-reads them from Kafka.
+		t.e.fail(fmt.Errorf("partition %d: seal lake files: %w", t.partition, err))
 		return
 	}
-	var bytes int64
-	for _, f := range files {
-		bytes += f.Bytes
+	select {
+	case t.batches <- sealed{b: b, next: t.next, epoch: t.epoch}:
+		t.sealedAt = t.next
+	case <-t.commitCtx.Done():
+		_ = b.Discard()
 	}
-	t.e.Stats.Flushes.Add(1)
-	t.e.Stats.FilesWritten.Add(int64(len(files)))
-	t.e.Stats.BytesWritten.Add(bytes)
-	t.e.Stats.LastFlushMs.Store(time.Now().UnixMilli())
-	if err := t.e.prod.Flush(ctx); err != nil {
-		t.log.Error("waiting for DLQ/alert records failed; offsets not committed", zap.Error(err))
-		return
-	}
-	if t.next > t.committed {
-		t.commit(ctx)
-	}
-	t.log.Debug("flushed", zap.Int("files", len(files)), zap.Int64("bytes", bytes),
-		zap.Int64("offset", t.next), zap.Duration("took", time.Since(start)))
 }
 
-func (t *task) commit(ctx context.Context) {
+// commitLoop makes each sealed batch durable in the lake (retrying with
+// backoff for as long as it takes), waits for the DLQ and alert records to be
+// acknowledged, and only then commits the batch's offset.
+func (t *task) commitLoop() {
+	warn := throttle{every: 30 * time.Second}
+	for s := range t.batches {
+		if t.commitCtx.Err() != nil {
+			_ = s.b.Discard()
+			continue
+		}
+		start := time.Now()
+		backoff := 100 * time.Millisecond
+		var files []lake.File
+		for {
+			var err error
+			if files, err = s.b.Put(t.commitCtx); err == nil {
+				break
+			}
+			t.e.Stats.FlushErrors.Add(1)
+			if t.commitCtx.Err() != nil {
+				_ = s.b.Discard()
+				files = nil
+				break
+			}
+			if warn.allow(time.Now()) {
+				t.log.Error("lake upload failed; retrying, offsets not committed", zap.Error(err),
+					zap.Duration("retry_in", backoff), zap.Int64("failures_since_last_log", warn.suppressed()))
+			}
+			select {
+			case <-time.After(jitter(backoff)):
+			case <-t.commitCtx.Done():
+			}
+			backoff = min(2*backoff, 10*time.Second)
+		}
+		if t.commitCtx.Err() != nil {
+			continue
+		}
+		var bytes int64
+		for _, f := range files {
+			bytes += f.Bytes
+		}
+		t.e.Stats.Flushes.Add(1)
+		t.e.Stats.FilesWritten.Add(int64(len(files)))
+		t.e.Stats.BytesWritten.Add(bytes)
+		t.e.Stats.LastFlushMs.Store(time.Now().UnixMilli())
+		if err := t.e.prod.Flush(t.commitCtx); err != nil {
+			t.log.Error("waiting for DLQ/alert records failed; offsets not committed", zap.Error(err))
+			continue
+		}
+		t.commit(t.commitCtx, s.next, s.epoch)
+		t.log.Debug("flushed", zap.Int("files", len(files)), zap.Int64("bytes", bytes),
+			zap.Int64("offset", s.next), zap.Duration("took", time.Since(start)))
+	}
+}
+
+// jitter spreads retries of many partitions over [d/2, d).
+func jitter(d time.Duration) time.Duration {
+	return d/2 + rand.N(d/2)
+}
+
+func (t *task) commit(ctx context.Context, next int64, epoch int32) {
+	if next < 0 {
+		return
+	}
 	offsets := map[string]map[int32]kgo.EpochOffset{
-		t.topic: {t.partition: {Epoch: t.epoch, Offset: t.next}},
+		t.topic: {t.partition: {Epoch: epoch, Offset: next}},
 	}
 	var cerr error
 	t.e.cons.CommitOffsetsSync(ctx, offsets, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
@@ -264,9 +346,8 @@ func (t *task) commit(ctx context.Context) {
 	})
 	if cerr != nil {
 		t.e.Stats.CommitErrors.Add(1)
-		t.log.Error("offset commit failed; the next flush retries", zap.Int64("offset", t.next), zap.Error(cerr))
+		t.log.Error("offset commit failed; the next flush retries", zap.Int64("offset", next), zap.Error(cerr))
 		return
 	}
-	t.committed = t.next
 	t.e.Stats.Commits.Add(1)
 }

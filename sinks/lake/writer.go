@@ -64,11 +64,10 @@ type PartitionWriter struct {
 	processed table[ProcessedRow]
 	alerts    table[AlertRow]
 
-	rows    int
-	pending []pendingFile // finished, in put order; kept if a put fails
-	done    []File        // put since the last successful Flush
-	keybuf  []byte
-	closed  bool
+	rows   int
+	unsent *Batch // left by a Flush whose put failed; the next Flush retries it
+	keybuf []byte
+	closed bool
 }
 
 // NewPartitionWriter returns a writer committing to store.
@@ -204,8 +203,8 @@ func (w *PartitionWriter) Alert(r *AlertRow) {
 // and finished files not yet committed.
 func (w *PartitionWriter) Size() int64 {
 	n := w.raw.size() + w.processed.size() + w.alerts.size()
-	for i := range w.pending {
-		n += w.pending[i].Bytes
+	if w.unsent != nil {
+		n += w.unsent.Bytes()
 	}
 	return n
 }
@@ -218,48 +217,111 @@ func (w *PartitionWriter) Full() bool {
 // Rows returns the number of rows given since the last successful Flush.
 func (w *PartitionWriter) Rows() int { return w.rows }
 
-// Flush finishes every open file and puts each into the store, raw files
-// first, then processed, then alerts, each table in hour order. It returns
-// the files committed since the previous successful Flush; none (nil) when no
-// row was given. Only after Flush returns nil may the engine commit Kafka
-// offsets up to the last record it handed to the writer.
-//
-// If a put fails, Flush returns the error and keeps the files not yet put;
-// calling Flush again retries them first, then commits any newer rows. Files
-// already put stay in the store and are reported by the Flush that succeeds.
-func (w *PartitionWriter) Flush(ctx context.Context) ([]File, error) {
+// Seal finishes every open file and hands them over as a Batch to be put
+// into the store, so that the upload (slow on S3, an fsync locally) can run
+// off the partition's goroutine while new rows go into new files. Rows given
+// after Seal belong to the next batch. A writer with no rows seals an empty
+// batch.
+func (w *PartitionWriter) Seal() (*Batch, error) {
 	if w.closed {
 		return nil, ErrClosed
 	}
 	if err := w.encodeErr(); err != nil {
 		return nil, err
 	}
-	w.pending, w.keybuf = w.raw.closeAll(w.pending, w.keybuf)
-	w.pending, w.keybuf = w.processed.closeAll(w.pending, w.keybuf)
-	w.pending, w.keybuf = w.alerts.closeAll(w.pending, w.keybuf)
+	b := &Batch{store: w.store}
+	b.pending, w.keybuf = w.raw.closeAll(b.pending, w.keybuf)
+	b.pending, w.keybuf = w.processed.closeAll(b.pending, w.keybuf)
+	b.pending, w.keybuf = w.alerts.closeAll(b.pending, w.keybuf)
 	if err := w.encodeErr(); err != nil {
+		_ = b.Discard()
 		return nil, err
 	}
-	for i := range w.pending {
-		p := &w.pending[i]
-		if err := w.store.Put(ctx, p.Key, p.spool, p.Bytes); err != nil {
+	w.rows = 0
+	return b, nil
+}
+
+// Flush seals and puts in one step: raw files first, then processed, then
+// alerts, each table in hour order. It returns the files committed since the
+// previous successful Flush; none (nil) when no row was given. Only after
+// Flush returns nil may the engine commit Kafka offsets up to the last record
+// it handed to the writer.
+//
+// If a put fails, Flush returns the error and keeps the files not yet put;
+// calling Flush again retries them first, then commits any newer rows. Files
+// already put stay in the store and are reported by the Flush that succeeds.
+func (w *PartitionWriter) Flush(ctx context.Context) ([]File, error) {
+	rows := w.rows
+	b, err := w.Seal()
+	if err != nil {
+		return nil, err
+	}
+	if w.unsent != nil {
+		w.unsent.pending = append(w.unsent.pending, b.pending...)
+		b = w.unsent
+	}
+	files, err := b.Put(ctx)
+	if err != nil {
+		w.unsent = b
+		w.rows = rows // still uncommitted
+		return nil, err
+	}
+	w.unsent = nil
+	return files, nil
+}
+
+// Batch is a set of finished files not yet committed to the store. It is
+// owned by one goroutine at a time, which may differ from the writer's.
+type Batch struct {
+	store   BlobStore
+	pending []pendingFile // finished, in put order; kept if a put fails
+	done    []File        // put by an earlier, failed call
+}
+
+// Empty reports whether the batch has nothing left to put.
+func (b *Batch) Empty() bool { return len(b.pending) == 0 && len(b.done) == 0 }
+
+// Bytes is the size of the files not yet put.
+func (b *Batch) Bytes() int64 {
+	var n int64
+	for i := range b.pending {
+		n += b.pending[i].Bytes
+	}
+	return n
+}
+
+// Put puts every file into the store in order and returns all files of the
+// batch. If a put fails it returns the error and keeps the files not yet put;
+// calling Put again resumes with them.
+func (b *Batch) Put(ctx context.Context) ([]File, error) {
+	for i := range b.pending {
+		p := &b.pending[i]
+		if err := b.store.Put(ctx, p.Key, p.spool, p.Bytes); err != nil {
 			err = fmt.Errorf("lake: commit %s: %w", p.Key, err)
-			n := copy(w.pending, w.pending[i:])
-			clear(w.pending[n:])
-			w.pending = w.pending[:n]
+			n := copy(b.pending, b.pending[i:])
+			clear(b.pending[n:])
+			b.pending = b.pending[:n]
 			return nil, err
 		}
-		w.done = append(w.done, p.File)
+		b.done = append(b.done, p.File)
 		// The object is committed: a spool file left behind wastes disk
-		// but loses nothing, so it does not fail the flush.
+		// but loses nothing, so it does not fail the put.
 		_ = removeSpool(p.spool)
 	}
-	clear(w.pending)
-	w.pending = w.pending[:0]
-	files := w.done
-	w.done = nil
-	w.rows = 0
+	b.pending = nil
+	files := b.done
+	b.done = nil
 	return files, nil
+}
+
+// Discard removes the spool files of a batch that will not be put.
+func (b *Batch) Discard() error {
+	var errs []error
+	for _, p := range b.pending {
+		errs = append(errs, removeSpool(p.spool))
+	}
+	b.pending, b.done = nil, nil
+	return errors.Join(errs...)
 }
 
 func (w *PartitionWriter) encodeErr() error {
@@ -274,10 +336,10 @@ func (w *PartitionWriter) Close() error {
 	}
 	w.closed = true
 	errs := []error{w.raw.discard(), w.processed.discard(), w.alerts.discard()}
-	for _, p := range w.pending {
-		errs = append(errs, removeSpool(p.spool))
+	if w.unsent != nil {
+		errs = append(errs, w.unsent.Discard())
+		w.unsent = nil
 	}
-	w.pending, w.done = nil, nil
 	w.rows = 0
 	return errors.Join(errs...)
 }
