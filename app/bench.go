@@ -11,7 +11,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/zap"
 
 	"github.com/tickstream/tickstream/config"
@@ -52,7 +51,7 @@ func benchThroughput(ctx context.Context, cfg config.Config, n int64) error {
 		return err
 	}
 	defer emb.Close()
-	prod, err := kgo.NewClient(engine.ProducerOpts(&cfg.Kafka)...)
+	prod, err := engine.NewProducer(&cfg.Kafka)
 	if err != nil {
 		return err
 	}
@@ -120,12 +119,12 @@ func benchLatency(ctx context.Context, cfg config.Config, d time.Duration) error
 		return err
 	}
 	defer emb.Close()
-	prod, err := kgo.NewClient(engine.ProducerOpts(&cfg.Kafka)...)
+	prod, err := engine.NewProducer(&cfg.Kafka)
 	if err != nil {
 		return err
 	}
 	defer prod.Close()
-	feed, err := kgo.NewClient(engine.ProducerOpts(&cfg.Kafka)...)
+	feed, err := engine.NewProducer(&cfg.Kafka)
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 
@@ -31,9 +30,9 @@ func Run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		log.Info("no kafka.brokers configured: started the embedded broker", zap.Strings("addr", emb.Addrs()))
 	}
 
-	prod, err := kgo.NewClient(engine.ProducerOpts(&cfg.Kafka)...)
+	prod, err := engine.NewProducer(&cfg.Kafka)
 	if err != nil {
-		return fmt.Errorf("kafka producer: %w", err)
+		return err
 	}
 	defer prod.Close()
 	if !embedded {
@@ -45,7 +44,7 @@ func Run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		}
 	}
 
-	store, err := lake.Open(cfg.Lake.URL)
+	store, err := lake.Open(ctx, cfg.Lake)
 	if err != nil {
 		return fmt.Errorf("lake.url: %w", err)
 	}
@@ -74,9 +73,9 @@ func Run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		log.Info("simulator producing", zap.Int("symbols", len(cfg.AllSymbols())), zap.Float64("rate_per_symbol", cfg.Simulator.Rate))
 		// The feed gets a client of its own: the engine's producer is flushed
 		// before each commit, which a never-ending feed would keep busy.
-		feed, err := kgo.NewClient(engine.ProducerOpts(&cfg.Kafka)...)
+		feed, err := engine.NewProducer(&cfg.Kafka)
 		if err != nil {
-			return fmt.Errorf("kafka producer: %w", err)
+			return err
 		}
 		defer feed.Close()
 		g.Go(func() error {

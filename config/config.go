@@ -40,7 +40,45 @@ type Kafka struct {
 	// Replication is the replication factor for topics tickstream creates
 	// (-1: the broker's default).
 	Replication int `yaml:"replication"`
+
+	TLS  KafkaTLS  `yaml:"tls"`
+	SASL KafkaSASL `yaml:"sasl"`
 }
+
+// KafkaTLS encrypts connections to the brokers (Amazon MSK, secured clusters).
+type KafkaTLS struct {
+	Enabled bool `yaml:"enabled"`
+	// CAFile verifies the brokers' certificates (PEM); empty: system roots.
+	CAFile string `yaml:"ca_file"`
+	// CertFile and KeyFile are the client certificate for mutual TLS (PEM).
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+	// ServerName overrides the name checked in the brokers' certificates.
+	ServerName string `yaml:"server_name"`
+}
+
+// KafkaSASL authenticates to the brokers.
+type KafkaSASL struct {
+	// Mechanism is "" (none), PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or
+	// AWS_MSK_IAM (credentials from the AWS default chain, e.g. the EC2
+	// instance role).
+	Mechanism string `yaml:"mechanism"`
+	Username  string `yaml:"username"`
+	// Password: write "${KAFKA_PASSWORD}" and keep the secret in the
+	// environment; it never appears in logs or error messages.
+	Password Secret `yaml:"password"`
+}
+
+// Secret is a string that does not print: fmt, %v, %+v and %#v all show
+// "[redacted]", so a config logged whole cannot leak it. Reveal gives the
+// value to the one place that needs it.
+type Secret string
+
+func (s Secret) String() string   { return "[redacted]" }
+func (s Secret) GoString() string { return `"[redacted]"` }
+
+// Reveal returns the secret itself.
+func (s Secret) Reveal() string { return string(s) }
 
 // Clean configures the clean operator.
 type Clean struct {
@@ -104,7 +142,8 @@ type ThresholdOverride struct {
 
 // Lake configures the Parquet lake.
 type Lake struct {
-	// URL is a local directory (default ./data); s3:// comes with the S3 backend.
+	// URL is a local directory (default ./data), a file:// URL or
+	// s3://bucket/prefix (then S3 applies).
 	URL string `yaml:"url"`
 	// Compression is "zstd" or "snappy".
 	Compression string `yaml:"compression"`
@@ -112,6 +151,28 @@ type Lake struct {
 	FlushInterval time.Duration `yaml:"flush_interval"`
 	// FlushBytes: … or when a partition's buffered Parquet reaches this size.
 	FlushBytes int64 `yaml:"flush_bytes"`
+	// S3 applies when URL is s3://…; credentials never live here (see LakeS3).
+	S3 LakeS3 `yaml:"s3"`
+}
+
+// LakeS3 configures the S3 client of an s3:// lake. Credentials come from the
+// AWS default chain (environment, shared profile, EC2 instance role), so no
+// key is ever written into the config.
+type LakeS3 struct {
+	// Endpoint is empty for AWS, or the http(s) URL of an S3-compatible store.
+	Endpoint string `yaml:"endpoint"`
+	// Region is empty to take it from the default chain (AWS_REGION, the
+	// profile); with an Endpoint and no region anywhere, us-east-1.
+	Region string `yaml:"region"`
+	// PathStyle addresses buckets as endpoint/bucket/key instead of
+	// bucket.endpoint/key; most S3-compatible stores need it.
+	PathStyle bool `yaml:"path_style"`
+	// PartSize: files of this size or more go up as multipart uploads in
+	// parts of this size (S3's minimum part is 5 MiB).
+	PartSize int64 `yaml:"part_size"`
+	// MaxAttempts per S3 request, the first included, with jittered
+	// exponential backoff between them.
+	MaxAttempts int `yaml:"max_attempts"`
 }
 
 // Alerts says where alerts go besides the lake's alerts table.

@@ -51,6 +51,7 @@ func Default() *Config {
 			Compression:   "zstd",
 			FlushInterval: 60 * time.Second,
 			FlushBytes:    128 << 20,
+			S3:            LakeS3{PartSize: 16 << 20, MaxAttempts: 5},
 		},
 		Alerts: Alerts{Log: true, Kafka: true},
 		Simulator: Simulator{

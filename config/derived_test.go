@@ -1,8 +1,10 @@
 package config
 
 import (
+	"fmt"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -103,5 +105,18 @@ func BenchmarkAnomalyFor(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = a.For("TSLA")
+	}
+}
+
+func TestSecretNeverPrints(t *testing.T) {
+	c := Default()
+	c.Kafka.SASL = KafkaSASL{Mechanism: "PLAIN", Username: "u", Password: "hunter2-very-secret"}
+	for _, format := range []string{"%v", "%+v", "%#v", "%s"} {
+		if out := fmt.Sprintf(format, c); strings.Contains(out, "hunter2") {
+			t.Errorf("%s prints the password: %s", format, out)
+		}
+	}
+	if c.Kafka.SASL.Password.Reveal() != "hunter2-very-secret" {
+		t.Error("Reveal lost the value")
 	}
 }

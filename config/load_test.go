@@ -49,6 +49,12 @@ func TestGoodFiles(t *testing.T) {
 	}
 
 	f("empty", func(c *Config) {})
+	f("kafka-sasl", func(c *Config) {
+		c.Symbols = []string{"AAPL"}
+		c.Kafka.Brokers = []string{"127.0.0.1:9092"}
+		c.Kafka.TLS = KafkaTLS{Enabled: true, CAFile: "/etc/ssl/kafka-ca.pem"}
+		c.Kafka.SASL = KafkaSASL{Mechanism: "SCRAM-SHA-512", Username: "tickstream", Password: Secret(os.Getenv("TICKSTREAM_TEST_SECRET"))}
+	})
 	f("partial", func(c *Config) {
 		c.Symbols = []string{"AAPL", "BRK.B", "^GSPC"}
 		c.SyntheticSymbols = 0

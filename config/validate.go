@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -65,6 +66,13 @@ func (c *Config) limits(src map[string]origin) []limit {
 		in("kafka.partitions", k.Partitions, 1, 10_000),
 		{key: "kafka.replication", ok: k.Replication == -1 || k.Replication >= 1 && k.Replication <= 32767,
 			want: "be -1 (the broker's default) or in [1, 32767]", got: show(k.Replication)},
+		{key: "kafka.tls.key_file", ok: (k.TLS.CertFile == "") == (k.TLS.KeyFile == ""),
+			want: "be set together with kafka.tls.cert_file (both or neither)", got: show(k.TLS.KeyFile)},
+		oneOf("kafka.sasl.mechanism", k.SASL.Mechanism, "", "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "AWS_MSK_IAM"),
+		{key: "kafka.sasl.username", ok: !needsUserPass(k.SASL.Mechanism) || k.SASL.Username != "",
+			want: "be set for kafka.sasl.mechanism " + k.SASL.Mechanism, got: `""`},
+		{key: "kafka.sasl.password", ok: !needsUserPass(k.SASL.Mechanism) || k.SASL.Password != "",
+			want: "be set for kafka.sasl.mechanism " + k.SASL.Mechanism, got: `""`},
 
 		oneOf("clean.unknown_symbols", cl.UnknownSymbols, "drop", "pass"),
 		in("clean.allowed_lateness", cl.AllowedLateness, 0, day),
@@ -78,6 +86,12 @@ func (c *Config) limits(src map[string]origin) []limit {
 		oneOf("lake.compression", lk.Compression, "zstd", "snappy"),
 		in("lake.flush_interval", lk.FlushInterval, time.Second, day),
 		in("lake.flush_bytes", lk.FlushBytes, 1<<20, 4<<30),
+		{key: "lake.s3.endpoint", ok: lk.S3.Endpoint == "" || isEndpoint(lk.S3.Endpoint),
+			want: "be empty (AWS) or an http:// or https:// URL", got: show(lk.S3.Endpoint)},
+		matches("lake.s3.region", lk.S3.Region, regionRE),
+		// S3 rejects parts under 5 MiB (but the last) and over 5 GiB.
+		in("lake.s3.part_size", lk.S3.PartSize, 5<<20, 5<<30),
+		in("lake.s3.max_attempts", lk.S3.MaxAttempts, 1, 20),
 
 		oneOf("simulator.enabled", sim.Enabled, "auto", "on", "off"),
 		in("simulator.rate", sim.Rate, 0, 1e6),
@@ -158,6 +172,17 @@ var symbolRE = regexp.MustCompile(`^[A-Za-z0-9.^=_-]{1,32}$`)
 // topicRE is Kafka's rule for topic names.
 var topicRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,249}$`)
 
+// regionRE allows empty (from the environment) and names like eu-west-1.
+var regionRE = regexp.MustCompile(`^[a-z0-9-]{0,64}$`)
+
+// isEndpoint reports whether s is an http(s) URL naming a host, with no query
+// or fragment, which the S3 client would silently drop.
+func isEndpoint(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" &&
+		u.User == nil && u.RawQuery == "" && u.Fragment == ""
+}
+
 // symbolLimits checks each symbol's form and that no symbol is listed twice,
 // counting the synthetic ones.
 func (c *Config) symbolLimits(src map[string]origin) []limit {
@@ -217,7 +242,14 @@ func oneOf(key, v string, set ...string) limit {
 			return limit{key: key, ok: true}
 		}
 	}
-	return limit{key: key, want: "be one of " + strings.Join(set, ", "), got: show(v)}
+	shown := make([]string, len(set))
+	for i, s := range set {
+		shown[i] = s
+		if s == "" {
+			shown[i] = `""`
+		}
+	}
+	return limit{key: key, want: "be one of " + strings.Join(shown, ", "), got: show(v)}
 }
 
 func nonEmpty(key, v string) limit {
@@ -256,4 +288,8 @@ func show(v any) string {
 		return s
 	}
 	return fmt.Sprint(v)
+}
+
+func needsUserPass(mechanism string) bool {
+	return mechanism == "PLAIN" || mechanism == "SCRAM-SHA-256" || mechanism == "SCRAM-SHA-512"
 }

@@ -36,6 +36,18 @@ func TestValidate(t *testing.T) {
 	f(func(c *Config) { c.Simulator.Enabled = "true" }, `simulator.enabled: must be one of auto, on, off, got "true"`)
 	f(func(c *Config) { c.Log.Level = "debug"; c.Log.Format = "json" })
 	f(func(c *Config) { c.Lake.FlushInterval = 0 }, "lake.flush_interval: must be in [1s, 24h], got 0s")
+	f(func(c *Config) {
+		c.Lake.URL = "s3://lake/ticks"
+		c.Lake.S3 = LakeS3{Endpoint: "http://127.0.0.1:7070", Region: "eu-west-1", PathStyle: true, PartSize: 5 << 20, MaxAttempts: 1}
+	})
+	f(func(c *Config) { c.Lake.S3.Endpoint = "127.0.0.1:7070" },
+		`lake.s3.endpoint: must be empty (AWS) or an http:// or https:// URL, got "127.0.0.1:7070"`)
+	f(func(c *Config) { c.Lake.S3.Endpoint = "https://s3.example/?x=1" },
+		`lake.s3.endpoint: must be empty (AWS) or an http:// or https:// URL, got "https://s3.example/?x=1"`)
+	f(func(c *Config) { c.Lake.S3.Region = "EU West" }, `lake.s3.region: must match ^[a-z0-9-]{0,64}$, got "EU West"`)
+	f(func(c *Config) { c.Lake.S3.PartSize = 5<<20 - 1 },
+		"lake.s3.part_size: must be in [5242880, 5368709120], got 5242879")
+	f(func(c *Config) { c.Lake.S3.MaxAttempts = 0 }, "lake.s3.max_attempts: must be in [1, 20], got 0")
 	f(func(c *Config) { c.Engine.ShutdownTimeout = 90 * time.Minute },
 		"engine.shutdown_timeout: must be in [1s, 1h], got 1h30m")
 	f(func(c *Config) { c.Anomaly.SpikeFactor = 1 }, "anomaly.spike_factor: must be in (1, 1000], got 1")

@@ -86,7 +86,11 @@ func (e *Engine) Run(ctx context.Context) error {
 	ctx, e.fail = context.WithCancelCause(ctx)
 	defer e.fail(nil)
 	k := &e.cfg.Kafka
-	cl, err := kgo.NewClient(append(ClientOpts(k),
+	opts, err := ClientOpts(k)
+	if err != nil {
+		return err
+	}
+	cl, err := kgo.NewClient(append(opts,
 		kgo.ConsumerGroup(k.Group),
 		kgo.ConsumeTopics(k.Topic),
 		kgo.DisableAutoCommit(),

@@ -71,7 +71,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer emb.Close()
-	prod, err := kgo.NewClient(engine.ProducerOpts(&cfg.Kafka)...)
+	prod, err := engine.NewProducer(&cfg.Kafka)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,7 +303,11 @@ func readTable[T any](t *testing.T, dir, table string) []T {
 // countTopic reads a topic from the start to its end offsets.
 func countTopic(t *testing.T, ctx context.Context, cfg *config.Config, topic string, each func(*kgo.Record)) int {
 	t.Helper()
-	adm, err := kgo.NewClient(engine.ClientOpts(&cfg.Kafka)...)
+	opts, err := engine.ClientOpts(&cfg.Kafka)
+	if err != nil {
+		t.Fatal(err)
+	}
+	adm, err := kgo.NewClient(opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,7 +318,7 @@ func countTopic(t *testing.T, ctx context.Context, cfg *config.Config, topic str
 	}
 	var want int64
 	ends.Each(func(o kadm.ListedOffset) { want += o.Offset })
-	cl, err := kgo.NewClient(append(engine.ClientOpts(&cfg.Kafka), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))...)
+	cl, err := kgo.NewClient(append(opts, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))...)
 	if err != nil {
 		t.Fatal(err)
 	}
