@@ -2,7 +2,7 @@
 GO ?= go
 PKG := ./...
 
-.PHONY: run build test test-unit test-race bench bench-go fuzz clean
+.PHONY: run build test test-unit test-race test-kafka test-compat bench bench-go fuzz clean
 
 run: ## run the engine on the embedded default (in-process broker, simulator, ./data lake)
 	$(GO) run . run
@@ -10,7 +10,7 @@ run: ## run the engine on the embedded default (in-process broker, simulator, ./
 build:
 	$(GO) build -trimpath -o bin/tickstream .
 
-test: test-unit test-race ## the whole suite, as CI runs it
+test: test-unit test-race test-kafka test-compat ## the whole suite, as CI runs it
 
 test-unit:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
@@ -20,6 +20,14 @@ test-unit:
 # The packages where goroutines meet: the engine's tasks and rebalance callbacks.
 test-race:
 	$(GO) test -count=1 -race -short ./engine/... ./sinks/... ./operators/... ./app/...
+
+# Real Apache Kafka 4.4 (3-node KRaft, then SASL_SSL) from Maven Central.
+test-kafka:
+	scripts/test-kafka.sh
+
+# The design notes' Kafka 3.3.1 with ZooKeeper.
+test-compat:
+	scripts/test-kafka.sh --compat
 
 bench: bench-go ## benchmarks: per-stage (go test -bench) and end to end
 	$(GO) run . bench

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/zap"
 
 	"github.com/tickstream/tickstream/config"
@@ -53,9 +52,9 @@ func FeedFlags(fs *flag.FlagSet) func(context.Context, *config.Config) error {
 		if err != nil {
 			return err
 		}
-		cl, err := kgo.NewClient(engine.ProducerOpts(&cfg.Kafka)...)
+		cl, err := engine.NewProducer(&cfg.Kafka)
 		if err != nil {
-			return fmt.Errorf("kafka producer: %w", err)
+			return err
 		}
 		defer cl.Close()
 		s, err := sim.New(cfg.AllSymbols(), cfg.Simulator, time.Now())

@@ -3,8 +3,8 @@
 //	<lake>/<table>/date=YYYY-MM-DD/hour=HH/<topic>+<partition>+<minOffset>-<maxOffset>.parquet
 //
 // for the raw, processed and alerts tables, partitioned by the event time of
-// each row (UTC), and commits finished files through a small BlobStore
-// (a local directory now, S3-shaped so an object store can follow).
+// each row (UTC), and commits finished files through a small BlobStore: a
+// local directory (LocalStore) or an S3 bucket and prefix (S3Store).
 //
 // One PartitionWriter serves one Kafka partition and is owned by that
 // partition's goroutine: it takes no locks. It buffers rows in small reused

@@ -8,13 +8,14 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/tickstream/tickstream/config"
 	"github.com/tickstream/tickstream/sinks/lake"
 )
 
 func ExamplePartitionWriter() {
 	dir, _ := os.MkdirTemp("", "lake-example")
 	defer os.RemoveAll(dir)
-	store, err := lake.Open(filepath.Join(dir, "lake"))
+	store, err := lake.Open(context.Background(), config.Lake{URL: filepath.Join(dir, "lake")})
 	if err != nil {
 		log.Fatal(err)
 	}

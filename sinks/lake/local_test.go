@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/tickstream/tickstream/config"
 )
 
 func put(t *testing.T, s BlobStore, key, body string) {
@@ -233,7 +235,7 @@ func TestOpen(t *testing.T) {
 	tmp := t.TempDir()
 	f := func(url, wantDir, wantErr string) {
 		t.Helper()
-		s, err := Open(url)
+		s, err := Open(context.Background(), config.Lake{URL: url})
 		if wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), wantErr) {
 				t.Errorf("Open(%q) error = %v, want one containing %q", url, err, wantErr)
@@ -256,11 +258,8 @@ func TestOpen(t *testing.T) {
 	f("file://localhost"+filepath.Join(tmp, "c"), filepath.Join(tmp, "c"), "")
 	t.Chdir(tmp)
 	f("./data", filepath.Join(tmp, "data"), "")
-	f("s3://bucket/prefix", "", "s3 lake backend not built yet")
 	f("file://host/x", "", "with host")
 	f("gs://bucket", "", "unsupported scheme")
 	f("", "", "empty")
-	if _, err := Open("s3://b/p"); !errors.Is(err, ErrS3NotBuilt) {
-		t.Errorf("Open(s3://…) = %v, want ErrS3NotBuilt", err)
-	}
+	f("s3://Bucket/prefix", "", "bucket") // S3 URLs are TestOpenS3's
 }

@@ -7,10 +7,12 @@ import (
 	"io"
 	"net/url"
 	"strings"
+
+	"github.com/tickstream/tickstream/config"
 )
 
-// BlobStore is where finished Parquet files are committed. It has the shape
-// of an object store so an S3 backend can implement it unchanged.
+// BlobStore is where finished Parquet files are committed: a LocalStore or an
+// S3Store.
 //
 // Keys are slash-separated relative paths (see CheckKey). Put makes an object
 // visible atomically: a reader sees the whole new body or what was there
@@ -30,17 +32,27 @@ type BlobStore interface {
 // ErrNotFound is returned (wrapped) by Get when the key holds no object.
 var ErrNotFound = errors.New("lake: object not found")
 
-// ErrS3NotBuilt is returned by Open for s3:// URLs until the S3 backend exists.
-var ErrS3NotBuilt = errors.New("s3 lake backend not built yet; use a local directory or a file:// URL")
-
-// Open returns the store for a lake URL from config.yaml: a directory path
-// ("./data", "/abs") or a file:// URL ("file:///abs"). Other schemes fail.
-func Open(lakeURL string) (BlobStore, error) {
+// Open returns the store for the lake of config.yaml: a directory path
+// ("./data", "/abs"), a file:// URL ("file:///abs") or an S3 bucket and
+// prefix ("s3://bucket/prefix", configured by l.S3). Other schemes fail.
+// Opening sends no request; an unreachable store fails the first Put.
+func Open(ctx context.Context, l config.Lake) (BlobStore, error) {
+	lakeURL := l.URL
 	switch {
 	case lakeURL == "":
 		return nil, errors.New("open lake: url is empty (set lake.url to a directory)")
 	case strings.HasPrefix(lakeURL, "s3://"):
-		return nil, fmt.Errorf("open lake %q: %w", lakeURL, ErrS3NotBuilt)
+		s, err := NewS3Store(ctx, lakeURL, S3Options{
+			Endpoint:    l.S3.Endpoint,
+			Region:      l.S3.Region,
+			PathStyle:   l.S3.PathStyle,
+			PartSize:    l.S3.PartSize,
+			MaxAttempts: l.S3.MaxAttempts,
+		})
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
 	case strings.HasPrefix(lakeURL, "file://"):
 		u, err := url.Parse(lakeURL)
 		if err != nil {
