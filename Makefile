@@ -2,7 +2,7 @@
 GO ?= go
 PKG := ./...
 
-.PHONY: run build test test-unit test-race test-kafka test-compat bench bench-go fuzz clean
+.PHONY: run build test test-unit test-race test-kafka test-compat test-s3 bench bench-go fuzz clean
 
 run: ## run the engine on the embedded default (in-process broker, simulator, ./data lake)
 	$(GO) run . run
@@ -10,7 +10,7 @@ run: ## run the engine on the embedded default (in-process broker, simulator, ./
 build:
 	$(GO) build -trimpath -o bin/tickstream .
 
-test: test-unit test-race test-kafka test-compat ## the whole suite, as CI runs it
+test: test-unit test-race test-kafka test-compat test-s3 ## the whole suite, as CI runs it
 
 test-unit:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
@@ -28,6 +28,10 @@ test-kafka:
 # The design notes' Kafka 3.3.1 with ZooKeeper.
 test-compat:
 	scripts/test-kafka.sh --compat
+
+# The lake against a real S3-compatible server (versitygw, built with go install).
+test-s3:
+	scripts/s3/test.sh
 
 bench: bench-go ## benchmarks: per-stage (go test -bench) and end to end
 	$(GO) run . bench
