@@ -98,6 +98,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		kgo.OnPartitionsAssigned(e.assigned),
 		kgo.OnPartitionsRevoked(e.revoked),
 		kgo.OnPartitionsLost(e.lostPartitions),
+		kgo.AdjustFetchOffsetsFn(e.recoverPartitions),
 		kgo.FetchMaxWait(250*time.Millisecond),
 		kgo.FetchMaxPartitionBytes(8<<20),
 	)...)
@@ -170,6 +171,42 @@ func (e *Engine) assigned(_ context.Context, _ *kgo.Client, assigned map[string]
 		go t.run()
 	}
 	e.log.Info("partitions assigned", zap.Int32s("partitions", assigned[e.cfg.Kafka.Topic]))
+}
+
+// recoverPartitions runs after the group hands this member new partitions
+// and before fetching starts: each new partition's state and resume offset
+// come from its newest checkpoint in the lake, whatever the group's committed
+// offset says (a crash between checkpoint and commit leaves the commit
+// behind). Recovery is retried until it works or the session is revoked;
+// until then the partition is simply not read.
+func (e *Engine) recoverPartitions(ctx context.Context, offsets map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
+	topic := e.cfg.Kafka.Topic
+	for p := range offsets[topic] {
+		t := e.tasks[p]
+		if t == nil {
+			continue
+		}
+		backoff := 100 * time.Millisecond
+		for {
+			rec, err := recoverPartition(ctx, e.store, topic, p, e.pipe.NewState)
+			if err == nil {
+				t.restore(rec)
+				if rec.found {
+					offsets[topic][p] = kgo.NewOffset().At(rec.next).WithEpoch(-1)
+				}
+				close(t.ready)
+				break
+			}
+			e.log.Error("cannot recover partition from the lake; retrying", zap.Int32("partition", p), zap.Error(err))
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(jitter(backoff)):
+			}
+			backoff = min(2*backoff, 10*time.Second)
+		}
+	}
+	return offsets, nil
 }
 
 func (e *Engine) revoked(_ context.Context, _ *kgo.Client, revoked map[string][]int32) {

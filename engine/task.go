@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -30,6 +31,9 @@ type task struct {
 	quit chan struct{} // closed: drain in, flush, commit, exit
 	lost chan struct{} // closed: exit without committing (the partition is someone else's now)
 	done chan struct{} // closed when both goroutines have exited
+	// ready is closed once the partition's state is recovered from the lake
+	// and its fetch offset set; nothing is processed before.
+	ready chan struct{}
 
 	// The committer goroutine puts sealed batches into the lake and then
 	// commits their offsets, so uploads never stall tick processing. Its
@@ -45,8 +49,12 @@ type task struct {
 
 	// next is the offset after the last record processed; sealedAt is next
 	// as of the last seal. Rows for [sealedAt, next) are in the writer only.
-	next, sealedAt int64
-	epoch          int32
+	// batchStart is the first offset of the batch being built (-1: none).
+	next, sealedAt, batchStart int64
+	epoch                      int32
+	// prevCkpt is the checkpoint in force, deleted once the next one is
+	// written; touched by the committer only (and recovery before it runs).
+	prevCkpt string
 
 	// Reused per record so the hot path does not allocate.
 	t      tick.Tick
@@ -79,6 +87,7 @@ func (e *Engine) newTask(topic string, partition int32) (*task, error) {
 		quit:         make(chan struct{}),
 		lost:         make(chan struct{}),
 		done:         make(chan struct{}),
+		ready:        make(chan struct{}),
 		batches:      make(chan sealed, 1),
 		commitCtx:    cctx,
 		cancelCommit: cancel,
@@ -87,18 +96,50 @@ func (e *Engine) newTask(topic string, partition int32) (*task, error) {
 		w:            w,
 		next:         -1,
 		sealedAt:     -1,
+		batchStart:   -1,
 		warn:         throttle{every: 5 * time.Second},
 	}, nil
 }
 
-// sealed is a batch of lake files and the offset that commits it.
+// sealed is a batch of lake files covering offsets [start, next), the
+// operator state as of next, and the epoch to commit next with.
 type sealed struct {
-	b     *lake.Batch
-	next  int64
-	epoch int32
+	b           *lake.Batch
+	start, next int64
+	epoch       int32
+	states      map[string][]byte
+}
+
+// restore installs what recovery found in the lake. It runs before the
+// task's goroutines start (ready is closed after it).
+func (t *task) restore(rec recovery) {
+	t.prevCkpt = rec.prev
+	if !rec.found {
+		return
+	}
+	t.states = rec.states
+	t.next, t.sealedAt = rec.next, rec.next
+	t.log.Info("partition recovered from the lake's checkpoint",
+		zap.Int64("resume_offset", rec.next), zap.Int("symbols", len(rec.states)),
+		zap.Int("uncommitted_files_removed", len(rec.removed)))
+	if len(rec.refused) > 0 {
+		t.log.Warn("checkpointed state does not fit the current config (moving_average or lateness changed); these symbols start afresh",
+			zap.Strings("symbols", rec.refused))
+	}
 }
 
 func (t *task) run() {
+	select {
+	case <-t.ready:
+	case <-t.quit:
+		t.w.Close()
+		close(t.done)
+		return
+	case <-t.lost:
+		t.w.Close()
+		close(t.done)
+		return
+	}
 	committed := make(chan struct{})
 	go func() { defer close(committed); t.commitLoop() }()
 	defer func() {
@@ -150,6 +191,9 @@ func (t *task) process(recs []*kgo.Record) {
 		t.handle(r)
 	}
 	if n := len(recs); n > 0 {
+		if t.batchStart < 0 {
+			t.batchStart = recs[0].Offset
+		}
 		last := recs[n-1]
 		t.next = last.Offset + 1
 		t.epoch = last.LeaderEpoch
@@ -255,17 +299,29 @@ func (t *task) seal() {
 		t.e.fail(fmt.Errorf("partition %d: seal lake files: %w", t.partition, err))
 		return
 	}
+	// The state as of next goes with the batch; encoding it here (not in
+	// the committer) pins it to exactly the records the batch holds.
+	states := make(map[string][]byte, len(t.states))
+	for sym, st := range t.states {
+		b, err := st.AppendBinary(nil)
+		if err != nil {
+			t.e.fail(fmt.Errorf("BUG: partition %d: encode state of %s: %w", t.partition, sym, err))
+			return
+		}
+		states[sym] = b
+	}
 	select {
-	case t.batches <- sealed{b: b, next: t.next, epoch: t.epoch}:
-		t.sealedAt = t.next
+	case t.batches <- sealed{b: b, start: t.batchStart, next: t.next, epoch: t.epoch, states: states}:
+		t.sealedAt, t.batchStart = t.next, -1
 	case <-t.commitCtx.Done():
 		_ = b.Discard()
 	}
 }
 
-// commitLoop makes each sealed batch durable in the lake (retrying with
-// backoff for as long as it takes), waits for the DLQ and alert records to be
-// acknowledged, and only then commits the batch's offset.
+// commitLoop commits each sealed batch into the lake in the order that makes
+// it exactly-once (see checkpoint.go): marker, files, checkpoint, cleanup.
+// Each step is retried with backoff for as long as it takes; only then are
+// the DLQ and alert records awaited and the Kafka offset committed.
 func (t *task) commitLoop() {
 	warn := throttle{every: 30 * time.Second}
 	for s := range t.batches {
@@ -274,30 +330,36 @@ func (t *task) commitLoop() {
 			continue
 		}
 		start := time.Now()
-		backoff := 100 * time.Millisecond
+		keys := s.b.Keys()
+		marker := checkpointKey(t.topic, t.partition, s.start, "pending")
+		ckptKey := checkpointKey(t.topic, t.partition, s.start, "ckpt")
 		var files []lake.File
-		for {
-			var err error
-			if files, err = s.b.Put(t.commitCtx); err == nil {
-				break
+		ok := t.retry(&warn, "write the batch marker", func(ctx context.Context) error {
+			b, _ := json.Marshal(pending{Start: s.start, Next: s.next, Keys: keys})
+			return putBytes(ctx, t.e.store, marker, b)
+		}) && t.retry(&warn, "upload lake files", func(ctx context.Context) (err error) {
+			files, err = s.b.Put(ctx)
+			return err
+		}) && t.retry(&warn, "write the checkpoint", func(ctx context.Context) error {
+			b, err := encodeCheckpoint(checkpoint{Topic: t.topic, Partition: t.partition, Start: s.start, Next: s.next, Keys: keys}, s.states)
+			if err != nil {
+				return err
 			}
-			t.e.Stats.FlushErrors.Add(1)
-			if t.commitCtx.Err() != nil {
-				_ = s.b.Discard()
-				files = nil
-				break
+			return putBytes(ctx, t.e.store, ckptKey, b)
+		}) && t.retry(&warn, "clean up the previous checkpoint", func(ctx context.Context) error {
+			if err := t.e.store.Delete(ctx, marker); err != nil {
+				return err
 			}
-			if warn.allow(time.Now()) {
-				t.log.Error("lake upload failed; retrying, offsets not committed", zap.Error(err),
-					zap.Duration("retry_in", backoff), zap.Int64("failures_since_last_log", warn.suppressed()))
+			if t.prevCkpt != "" && t.prevCkpt != ckptKey {
+				if err := t.e.store.Delete(ctx, t.prevCkpt); err != nil {
+					return err
+				}
 			}
-			select {
-			case <-time.After(jitter(backoff)):
-			case <-t.commitCtx.Done():
-			}
-			backoff = min(2*backoff, 10*time.Second)
-		}
-		if t.commitCtx.Err() != nil {
+			t.prevCkpt = ckptKey
+			return nil
+		})
+		if !ok {
+			_ = s.b.Discard()
 			continue
 		}
 		var bytes int64
@@ -315,6 +377,32 @@ func (t *task) commitLoop() {
 		t.commit(t.commitCtx, s.next, s.epoch)
 		t.log.Debug("flushed", zap.Int("files", len(files)), zap.Int64("bytes", bytes),
 			zap.Int64("offset", s.next), zap.Duration("took", time.Since(start)))
+	}
+}
+
+// retry runs step until it succeeds (true) or the committer is cancelled
+// (false), backing off with jitter from 100 ms to 10 s between attempts.
+func (t *task) retry(warn *throttle, what string, step func(context.Context) error) bool {
+	backoff := 100 * time.Millisecond
+	for {
+		err := step(t.commitCtx)
+		if err == nil {
+			return true
+		}
+		t.e.Stats.FlushErrors.Add(1)
+		if t.commitCtx.Err() != nil {
+			return false
+		}
+		if warn.allow(time.Now()) {
+			t.log.Error("lake: "+what+" failed; retrying, offsets not committed", zap.Error(err),
+				zap.Duration("retry_in", backoff), zap.Int64("failures_since_last_log", warn.suppressed()))
+		}
+		select {
+		case <-time.After(jitter(backoff)):
+		case <-t.commitCtx.Done():
+			return false
+		}
+		backoff = min(2*backoff, 10*time.Second)
 	}
 }
 

@@ -281,6 +281,15 @@ type Batch struct {
 // Empty reports whether the batch has nothing left to put.
 func (b *Batch) Empty() bool { return len(b.pending) == 0 && len(b.done) == 0 }
 
+// Keys are the object keys of the files not yet put, in put order.
+func (b *Batch) Keys() []string {
+	keys := make([]string, len(b.pending))
+	for i := range b.pending {
+		keys[i] = b.pending[i].Key
+	}
+	return keys
+}
+
 // Bytes is the size of the files not yet put.
 func (b *Batch) Bytes() int64 {
 	var n int64
