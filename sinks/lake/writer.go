@@ -100,10 +100,14 @@ func NewPartitionWriter(store BlobStore, o Options) (*PartitionWriter, error) {
 	if err := os.MkdirAll(o.SpoolDir, 0o700); err != nil {
 		return nil, fmt.Errorf("lake: spool dir: %w", err)
 	}
+	prefix := o.Topic + "-" + strconv.Itoa(int(o.Partition)) + "-"
+	if err := sweepSpool(o.SpoolDir, prefix); err != nil {
+		return nil, err
+	}
 	w := &PartitionWriter{store: store, o: o}
 	w.enc = encoder{
 		spoolDir:    o.SpoolDir,
-		spoolPrefix: o.Topic + "-" + strconv.Itoa(int(o.Partition)) + "-",
+		spoolPrefix: prefix,
 		topic:       o.Topic,
 		partition:   o.Partition,
 		options: []parquet.WriterOption{
@@ -121,6 +125,25 @@ func NewPartitionWriter(store BlobStore, o Options) (*PartitionWriter, error) {
 	w.processed = table[ProcessedRow]{name: TableProcessed, enc: &w.enc}
 	w.alerts = table[AlertRow]{name: TableAlerts, enc: &w.enc}
 	return w, nil
+}
+
+// sweepSpool removes the spool files a crashed writer of the same partition
+// left behind: they were never committed, and the partition's records are
+// read again from its last checkpoint. Only this partition's tables match, so
+// writers of other partitions sharing the directory are left alone.
+func sweepSpool(dir, prefix string) error {
+	for _, table := range []string{TableRaw, TableProcessed, TableAlerts} {
+		stale, err := filepath.Glob(filepath.Join(dir, prefix+table+"-*.parquet"))
+		if err != nil {
+			return fmt.Errorf("lake: spool sweep: %w", err)
+		}
+		for _, f := range stale {
+			if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("lake: remove stale spool file: %w", err)
+			}
+		}
+	}
+	return nil
 }
 
 // checkTopic accepts Kafka's legal topic names, which are also safe in keys.

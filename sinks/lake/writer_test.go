@@ -413,3 +413,29 @@ func TestDictionaryFallback(t *testing.T) {
 		t.Errorf("error column data pages by encoding %v: want dictionary pages, then PLAIN after the 1 MiB limit", pages)
 	}
 }
+
+// TestNewWriterSweepsStaleSpool: files a crashed writer of the same
+// partition left in the spool are removed; other partitions' are not.
+func TestNewWriterSweepsStaleSpool(t *testing.T) {
+	spool := t.TempDir()
+	mine := []string{"ticks-3-raw-123.parquet", "ticks-3-processed-9.parquet", "ticks-3-alerts-1.parquet"}
+	others := []string{"ticks-30-raw-1.parquet", "ticks-1-3-raw-1.parquet", "other-3-raw-1.parquet", "notes.txt"}
+	for _, n := range append(append([]string{}, mine...), others...) {
+		if err := os.WriteFile(filepath.Join(spool, n), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := NewPartitionWriter(newTestStore(t), Options{Topic: "ticks", Partition: 3, SpoolDir: spool}); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range mine {
+		if _, err := os.Stat(filepath.Join(spool, n)); !os.IsNotExist(err) {
+			t.Errorf("%s was not swept", n)
+		}
+	}
+	for _, n := range others {
+		if _, err := os.Stat(filepath.Join(spool, n)); err != nil {
+			t.Errorf("%s was removed: %v", n, err)
+		}
+	}
+}
