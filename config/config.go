@@ -41,6 +41,15 @@ type Kafka struct {
 	// (-1: the broker's default).
 	Replication int `yaml:"replication"`
 
+	// SessionTimeout: a member silent this long is dropped from the group
+	// and its partitions move (the broker bounds it, 6s–30m by default).
+	SessionTimeout time.Duration `yaml:"session_timeout"`
+	// InstanceID, when set, makes this instance a static member: a restart
+	// within SessionTimeout gets its partitions back with no rebalance. Each
+	// instance needs its own; a graceful stop then keeps the partitions
+	// until the session times out.
+	InstanceID string `yaml:"instance_id"`
+
 	TLS  KafkaTLS  `yaml:"tls"`
 	SASL KafkaSASL `yaml:"sasl"`
 }

@@ -66,6 +66,7 @@ func (c *Config) limits(src map[string]origin) []limit {
 		in("kafka.partitions", k.Partitions, 1, 10_000),
 		{key: "kafka.replication", ok: k.Replication == -1 || k.Replication >= 1 && k.Replication <= 32767,
 			want: "be -1 (the broker's default) or in [1, 32767]", got: show(k.Replication)},
+		in("kafka.session_timeout", k.SessionTimeout, time.Second, 30*time.Minute),
 		{key: "kafka.tls.key_file", ok: (k.TLS.CertFile == "") == (k.TLS.KeyFile == ""),
 			want: "be set together with kafka.tls.cert_file (both or neither)", got: show(k.TLS.KeyFile)},
 		oneOf("kafka.sasl.mechanism", k.SASL.Mechanism, "", "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "AWS_MSK_IAM"),

@@ -90,6 +90,9 @@ func (e *Engine) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if k.InstanceID != "" {
+		opts = append(opts, kgo.InstanceID(k.InstanceID))
+	}
 	cl, err := kgo.NewClient(append(opts,
 		kgo.ConsumerGroup(k.Group),
 		kgo.ConsumeTopics(k.Topic),
@@ -99,6 +102,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		kgo.OnPartitionsRevoked(e.revoked),
 		kgo.OnPartitionsLost(e.lostPartitions),
 		kgo.AdjustFetchOffsetsFn(e.recoverPartitions),
+		kgo.SessionTimeout(k.SessionTimeout),
 		kgo.FetchMaxWait(250*time.Millisecond),
 		kgo.FetchMaxPartitionBytes(8<<20),
 	)...)
