@@ -104,7 +104,10 @@ func (e *Engine) Run(ctx context.Context) error {
 		kgo.AdjustFetchOffsetsFn(e.recoverPartitions),
 		kgo.SessionTimeout(k.SessionTimeout),
 		kgo.FetchMaxWait(250*time.Millisecond),
-		kgo.FetchMaxPartitionBytes(8<<20),
+		// Small fetches bound what the client buffers while a partition is
+		// blocked on a slow lake: fetching pauses rather than piling up.
+		kgo.FetchMaxBytes(4<<20),
+		kgo.FetchMaxPartitionBytes(1<<20),
 	)...)
 	if err != nil {
 		return fmt.Errorf("kafka consumer: %w", err)

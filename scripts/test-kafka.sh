@@ -14,8 +14,13 @@ modes=(plaintext sasl_ssl)
 [[ "${1:-}" == "--all" ]] && modes=(plaintext sasl_ssl compat)
 
 dir=""
+s3dir=""
 cleanup() { [[ -n "$dir" ]] && scripts/kafka/stop.sh --dir "$dir" --kill --clean >/dev/null 2>&1 || true; }
-trap cleanup EXIT
+cleanup_all() {
+	cleanup
+	[[ -n "$s3dir" ]] && scripts/s3/stop.sh --dir "$s3dir" --clean >/dev/null 2>&1 || true
+}
+trap cleanup_all EXIT
 
 go build ./... # fail fast, before a cluster is up
 
@@ -24,6 +29,9 @@ for mode in "${modes[@]}"; do
 	case "$mode" in
 	plaintext)
 		scripts/kafka/start.sh --nodes 3 --dir "$dir" >/dev/null
+		# The crash and outage tests write their lake to a real S3 server.
+		s3dir=$(mktemp -d "${TMPDIR:-/tmp}/tickstream-s3.XXXXXX")
+		scripts/s3/start.sh --dir "$s3dir" >/dev/null
 		run='.' ;;
 	sasl_ssl)
 		scripts/kafka/start.sh --nodes 1 --security sasl_ssl --dir "$dir" >/dev/null
@@ -36,9 +44,13 @@ for mode in "${modes[@]}"; do
 	(
 		# shellcheck disable=SC1091 # written by start.sh
 		. "$dir/env"
+		if [[ -n "$s3dir" ]]; then
+			# shellcheck disable=SC1091
+			. "$s3dir/env"
+		fi
 		go test -count=1 -timeout 15m -run "$run" -v ./integration/ 2>&1 | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic|\s+\S+_test\.go|\s+e2e\.go)'
 		exit "${PIPESTATUS[0]}"
 	)
-	cleanup
-	dir=""
+	cleanup_all
+	dir="" s3dir=""
 done

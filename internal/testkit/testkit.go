@@ -235,3 +235,6 @@ func ReadTopic(t testing.TB, ctx context.Context, opts []kgo.Opt, topic string, 
 	}
 	return int(got)
 }
+
+// Pid is the process id.
+func (p *Proc) Pid() int { return p.cmd.Process.Pid }
