@@ -15,10 +15,12 @@ modes=(plaintext sasl_ssl)
 
 dir=""
 s3dir=""
-cleanup() { [[ -n "$dir" ]] && scripts/kafka/stop.sh --dir "$dir" --kill --clean >/dev/null 2>&1 || true; }
+cleanup() {
+	if [[ -n "$dir" ]]; then scripts/kafka/stop.sh --dir "$dir" --kill --clean >/dev/null 2>&1 || true; fi
+}
 cleanup_all() {
 	cleanup
-	[[ -n "$s3dir" ]] && scripts/s3/stop.sh --dir "$s3dir" --clean >/dev/null 2>&1 || true
+	if [[ -n "$s3dir" ]]; then scripts/s3/stop.sh --dir "$s3dir" --clean >/dev/null 2>&1 || true; fi
 }
 trap cleanup_all EXIT
 
