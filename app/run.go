@@ -48,6 +48,12 @@ func Run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	if err != nil {
 		return fmt.Errorf("lake.url: %w", err)
 	}
+	pctx, cancel := context.WithTimeout(ctx, time.Minute)
+	err = lake.Probe(pctx, store)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("lake.url %s: %w", cfg.Lake.URL, err)
+	}
 
 	var pubs alert.Multi
 	if cfg.Alerts.Log {

@@ -403,3 +403,36 @@ func TestS3IntegrationErrors(t *testing.T) {
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "wrong")
 	f(other(s.URL()), "(check the AWS credentials and the bucket policy)")
 }
+
+// TestS3IntegrationProbe: the start-up probe passes on a good bucket and, on
+// a missing bucket or bad credentials, fails at once naming the bucket, the
+// permission it needed and the likely cause.
+func TestS3IntegrationProbe(t *testing.T) {
+	ctx := context.Background()
+	s, _ := integrationStore(t, S3Options{})
+	if err := Probe(ctx, s); err != nil {
+		t.Fatalf("probe of a good bucket: %v", err)
+	}
+	open := func(url string) *S3Store {
+		t.Helper()
+		o, err := NewS3Store(ctx, url, S3Options{Endpoint: os.Getenv(envS3Endpoint), PathStyle: true, MaxAttempts: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	missing := "no-such-bucket-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	err := Probe(ctx, open("s3://"+missing+"/p"))
+	for _, w := range []string{missing, "s3:ListBucket", "the bucket does not exist"} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("missing bucket: error %v should contain %q", err, w)
+		}
+	}
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "wrong")
+	err = Probe(ctx, open(s.URL()))
+	for _, w := range []string{"s3:ListBucket", "check the AWS credentials and the bucket policy"} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("bad credentials: error %v should contain %q", err, w)
+		}
+	}
+}
