@@ -36,7 +36,7 @@ const (
 
 // integrationStore returns a store on the test server under a prefix of its
 // own, emptied when the test ends, and the attempt counter of its requests.
-func integrationStore(t *testing.T, o S3Options) (*S3Store, *opCounter) {
+func integrationStore(t testing.TB, o S3Options) (*S3Store, *opCounter) {
 	t.Helper()
 	endpoint, bucket := os.Getenv(envS3Endpoint), os.Getenv(envS3Bucket)
 	if endpoint == "" || bucket == "" {
@@ -434,5 +434,27 @@ func TestS3IntegrationProbe(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), w) {
 			t.Errorf("bad credentials: error %v should contain %q", err, w)
 		}
+	}
+}
+
+// BenchmarkS3Put uploads lake-sized files to the test server: 2 MiB (one
+// PutObject, a typical processed file) and 40 MiB (multipart). Run with
+// scripts/s3/test.sh -run '^$' -bench S3Put.
+func BenchmarkS3Put(b *testing.B) {
+	for _, size := range []int{2 << 20, 40 << 20} {
+		b.Run(strconv.Itoa(size>>20)+"MiB", func(b *testing.B) {
+			s, _ := integrationStore(b, S3Options{})
+			body := make([]byte, size)
+			for i := range body {
+				body[i] = byte(i * 7)
+			}
+			b.SetBytes(int64(size))
+			b.ResetTimer()
+			for i := range b.N {
+				if err := s.Put(context.Background(), "bench/"+strconv.Itoa(i), bytes.NewReader(body), int64(size)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
