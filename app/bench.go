@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/zap"
 
 	"github.com/tickstream/tickstream/config"
@@ -46,16 +47,12 @@ func BenchFlags(fs *flag.FlagSet) func(context.Context, *config.Config) error {
 // consume, decode, clean, moving average, anomaly, Parquet for raw and
 // processed, commit. CPU is the whole process's, embedded broker included.
 func benchThroughput(ctx context.Context, cfg config.Config, n int64) error {
-	emb, err := engine.StartEmbedded(&cfg.Kafka)
+	b, err := newBenchRig(&cfg)
 	if err != nil {
 		return err
 	}
-	defer emb.Close()
-	prod, err := engine.NewProducer(&cfg.Kafka)
-	if err != nil {
-		return err
-	}
-	defer prod.Close()
+	defer b.close()
+	prod, store := b.prod, b.store
 
 	s, err := sim.New(cfg.AllSymbols(), cfg.Simulator, time.Date(2026, 11, 24, 14, 30, 0, 0, time.UTC))
 	if err != nil {
@@ -68,15 +65,6 @@ func benchThroughput(ctx context.Context, cfg config.Config, n int64) error {
 	}
 	fmt.Printf("  produced in %v (%.0f ticks/s)\n", time.Since(t0).Round(time.Millisecond), float64(n)/time.Since(t0).Seconds())
 
-	dir, err := os.MkdirTemp("", "tickstream-bench-lake")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	store, err := lake.NewLocalStore(dir)
-	if err != nil {
-		return err
-	}
 	cfg.Lake.FlushInterval = time.Hour // one flush at the end, part of the timing
 	eng, err := engine.New(&cfg, engine.Deps{Log: zap.NewNop(), Store: store, Producer: prod})
 	if err != nil {
@@ -114,30 +102,17 @@ func benchThroughput(ctx context.Context, cfg config.Config, n int64) error {
 // times) and measures tick-to-alert latency: alert published minus the event
 // time of the tick that raised it.
 func benchLatency(ctx context.Context, cfg config.Config, d time.Duration) error {
-	emb, err := engine.StartEmbedded(&cfg.Kafka)
+	b, err := newBenchRig(&cfg)
 	if err != nil {
 		return err
 	}
-	defer emb.Close()
-	prod, err := engine.NewProducer(&cfg.Kafka)
-	if err != nil {
-		return err
-	}
-	defer prod.Close()
+	defer b.close()
+	prod, store := b.prod, b.store
 	feed, err := engine.NewProducer(&cfg.Kafka)
 	if err != nil {
 		return err
 	}
 	defer feed.Close()
-	dir, err := os.MkdirTemp("", "tickstream-bench-lake")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	store, err := lake.NewLocalStore(dir)
-	if err != nil {
-		return err
-	}
 	// Plant often so there are enough alerts to read a p99 from.
 	cfg.Simulator.SpikeEvery, cfg.Simulator.DropEvery = 3*time.Minute, 6*time.Minute
 	rec := &latencyRecorder{}
@@ -195,4 +170,47 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// benchRig is what both benchmarks run on: the embedded broker, the
+// engine's producer and a throwaway local lake.
+type benchRig struct {
+	emb   *engine.Embedded
+	prod  *kgo.Client
+	dir   string
+	store *lake.LocalStore
+}
+
+func newBenchRig(cfg *config.Config) (b *benchRig, err error) {
+	b = &benchRig{}
+	defer func() {
+		if err != nil {
+			b.close()
+		}
+	}()
+	if b.emb, err = engine.StartEmbedded(&cfg.Kafka); err != nil {
+		return nil, err
+	}
+	if b.prod, err = engine.NewProducer(&cfg.Kafka); err != nil {
+		return nil, err
+	}
+	if b.dir, err = os.MkdirTemp("", "tickstream-bench-lake"); err != nil {
+		return nil, err
+	}
+	if b.store, err = lake.NewLocalStore(b.dir); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+func (b *benchRig) close() {
+	if b.prod != nil {
+		b.prod.Close()
+	}
+	if b.emb != nil {
+		b.emb.Close()
+	}
+	if b.dir != "" {
+		os.RemoveAll(b.dir)
+	}
 }

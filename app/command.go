@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -33,20 +34,31 @@ func RunCommand(ctx context.Context, cfg *config.Config) error {
 	return Run(ctx, cfg, log)
 }
 
-// FeedFlags declares `tickstream feed`'s flags and returns the command.
+// FeedFlags declares `tickstream feed`'s flags and returns the command: one
+// feed (--source, default feeds.source) into kafka.brokers.
 func FeedFlags(fs *flag.FlagSet) func(context.Context, *config.Config) error {
-	rate := fs.Float64("rate", -1, "updates per second per symbol (0 = as fast as possible; default simulator.rate)")
-	limit := fs.Int64("limit", 0, "stop after this many ticks (0 = run until interrupted)")
+	source := fs.String("source", "", "sim, yahoo, alphavantage or replay (default feeds.source)")
+	from := fs.String("from", "", "replay: a CSV file, a Parquet file or a lake directory (default feeds.replay.from)")
+	speed := fs.String("speed", "", "replay: max, or a factor such as 1x, 10x (default feeds.replay.speed)")
+	rate := fs.Float64("rate", -1, "sim: updates per second per symbol (0 = as fast as possible; default simulator.rate)")
+	limit := fs.Int64("limit", 0, "sim: stop after this many ticks (0 = run until interrupted)")
 	brokers := fs.String("brokers", "", "comma-separated brokers (default kafka.brokers)")
 	return func(ctx context.Context, cfg *config.Config) error {
 		if *brokers != "" {
 			cfg.Kafka.Brokers = strings.Split(*brokers, ",")
 		}
 		if cfg.Embedded() {
-			return fmt.Errorf("feed needs kafka.brokers or --brokers: the embedded broker lives inside `tickstream run`, which starts its own simulator")
+			return fmt.Errorf("feed needs kafka.brokers or --brokers: the embedded broker lives inside `tickstream run`, which starts its own feed")
 		}
-		if *rate < 0 {
-			*rate = cfg.Simulator.Rate
+		src := cfg.Feeds.Source
+		if *source != "" {
+			src = *source
+		}
+		if *from != "" {
+			cfg.Feeds.Replay.From = *from
+		}
+		if *speed != "" {
+			cfg.Feeds.Replay.Speed = *speed
 		}
 		log, err := NewLogger(cfg.Log)
 		if err != nil {
@@ -57,6 +69,20 @@ func FeedFlags(fs *flag.FlagSet) func(context.Context, *config.Config) error {
 			return err
 		}
 		defer cl.Close()
+		switch src {
+		case "sim":
+		case "none":
+			return errors.New("feeds.source is none: pass --source sim|yahoo|alphavantage|replay")
+		default:
+			err := RunFeed(ctx, cfg, src, cl, log.Named("feed"))
+			if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+				return nil
+			}
+			return err
+		}
+		if *rate < 0 {
+			*rate = cfg.Simulator.Rate
+		}
 		s, err := sim.New(cfg.AllSymbols(), cfg.Simulator, time.Now())
 		if err != nil {
 			return fmt.Errorf("simulator: %w", err)

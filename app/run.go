@@ -92,6 +92,20 @@ func Run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 			return nil
 		})
 	}
+	if src := cfg.FeedSource(); src == "yahoo" || src == "alphavantage" || src == "replay" {
+		feed, err := engine.NewProducer(&cfg.Kafka) // its own client, like the simulator's
+		if err != nil {
+			return err
+		}
+		defer feed.Close()
+		g.Go(func() error {
+			err := RunFeed(gctx, cfg, src, feed, log.Named("feed"))
+			if gctx.Err() != nil {
+				return nil
+			}
+			return err
+		})
+	}
 	g.Go(func() error { return eng.Run(gctx) })
 	if err := g.Wait(); err != nil {
 		return err

@@ -21,6 +21,7 @@ type Config struct {
 	Lake      Lake      `yaml:"lake"`
 	Alerts    Alerts    `yaml:"alerts"`
 	Simulator Simulator `yaml:"simulator"`
+	Feeds     Feeds     `yaml:"feeds"`
 	Log       Log       `yaml:"log"`
 	Engine    Engine    `yaml:"engine"`
 }
@@ -201,6 +202,57 @@ type Simulator struct {
 	// spikes / price drops per symbol (0 plants none).
 	SpikeEvery time.Duration `yaml:"spike_every"`
 	DropEvery  time.Duration `yaml:"drop_every"`
+}
+
+// Feeds configures the market-data feeds: which one `tickstream run` starts,
+// and how the real providers are polled or a recording replayed. Real
+// providers poll the symbols of Symbols (never the synthetic ones).
+type Feeds struct {
+	// Source is the feed `run` starts: "sim" (the simulator, as
+	// simulator.enabled says), "yahoo", "alphavantage", "replay" or "none".
+	Source string `yaml:"source"`
+	// StaleAfter: a polled tick older than this when produced carries the
+	// record header stale=true (0: never).
+	StaleAfter time.Duration `yaml:"stale_after"`
+	// LogEvery: how often a feed logs its summary, and the least time
+	// between two logged failures of one symbol.
+	LogEvery     time.Duration `yaml:"log_every"`
+	Yahoo        Yahoo         `yaml:"yahoo"`
+	AlphaVantage AlphaVantage  `yaml:"alphavantage"`
+	Replay       Replay        `yaml:"replay"`
+}
+
+// Yahoo configures the Yahoo Finance chart feed.
+type Yahoo struct {
+	BaseURL   string `yaml:"base_url"`   // chart and crumb host
+	CookieURL string `yaml:"cookie_url"` // page that sets the session cookie
+	// Interval is the wanted time between two polls of one symbol; rps may
+	// make it longer (the start-up log says what it will be).
+	Interval    time.Duration `yaml:"interval"`
+	Concurrency int           `yaml:"concurrency"` // requests in flight at most
+	RPS         float64       `yaml:"rps"`         // requests per second at most
+	Timeout     time.Duration `yaml:"timeout"`     // per request
+}
+
+// AlphaVantage configures the Alpha Vantage feed.
+type AlphaVantage struct {
+	BaseURL string `yaml:"base_url"`
+	// APIKey should come from the environment: ${ALPHAVANTAGE_API_KEY}.
+	APIKey string `yaml:"api_key"`
+	// Function is GLOBAL_QUOTE or TIME_SERIES_INTRADAY.
+	Function          string        `yaml:"function"`
+	RequestsPerMinute int           `yaml:"requests_per_minute"`
+	RequestsPerDay    int           `yaml:"requests_per_day"` // 0: no daily cap
+	Interval          time.Duration `yaml:"interval"`
+	Timeout           time.Duration `yaml:"timeout"`
+}
+
+// Replay configures the replay feed.
+type Replay struct {
+	// From is a CSV file, a Parquet file, or a lake or lake table directory.
+	From string `yaml:"from"`
+	// Speed is "max" or a factor such as "1x", "10x", "0.5x".
+	Speed string `yaml:"speed"`
 }
 
 // Log configures zap.

@@ -20,10 +20,14 @@ func synthetic(i int) string { return fmt.Sprintf("SYN%04d", i) }
 // it does when no brokers are configured.
 func (c *Config) Embedded() bool { return len(c.Kafka.Brokers) == 0 }
 
-// SimulatorOn reports whether the built-in simulator feeds ticks: "on" and
-// "off" say so; "auto" means only with the embedded broker, so a real
-// cluster's topic never gets simulated ticks unless asked.
+// SimulatorOn reports whether the built-in simulator feeds ticks: only when
+// feeds.source is sim, and then "on" and "off" say so; "auto" means only
+// with the embedded broker, so a real cluster's topic never gets simulated
+// ticks unless asked.
 func (c *Config) SimulatorOn() bool {
+	if c.Feeds.Source != "sim" {
+		return false
+	}
 	switch c.Simulator.Enabled {
 	case "on":
 		return true
@@ -55,4 +59,14 @@ func set[T any](dst *T, v *T) {
 	if v != nil {
 		*dst = *v
 	}
+}
+
+// FeedSource is the feed `tickstream run` starts: "sim" when SimulatorOn,
+// "none" when feeds.source is sim but the simulator is off, else
+// feeds.source (yahoo, alphavantage, replay or none).
+func (c *Config) FeedSource() string {
+	if c.Feeds.Source == "sim" && !c.SimulatorOn() {
+		return "none"
+	}
+	return c.Feeds.Source
 }

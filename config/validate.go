@@ -107,6 +107,7 @@ func (c *Config) limits(src map[string]origin) []limit {
 		ls = append(ls, limit{key: fmt.Sprintf("kafka.brokers[%d]", i), ok: isHostPort(b),
 			want: "be host:port", got: show(b)})
 	}
+	ls = append(ls, c.feedLimits()...)
 	ls = append(ls, c.symbolLimits(src)...)
 
 	// The warmup must fit in the window, or no alert would ever fire; an
@@ -293,4 +294,45 @@ func show(v any) string {
 
 func needsUserPass(mechanism string) bool {
 	return mechanism == "PLAIN" || mechanism == "SCRAM-SHA-256" || mechanism == "SCRAM-SHA-512"
+}
+
+// speedRE is a replay speed: max, or a factor such as 1x, 10x, 0.5x.
+var speedRE = regexp.MustCompile(`^(max|[0-9]*\.?[0-9]+x)$`)
+
+// feedLimits checks the feeds section. The provider a source names must be
+// usable: an API key for alphavantage, a file for replay; and no source but
+// sim may run beside a simulator forced on.
+func (c *Config) feedLimits() []limit {
+	f, y, av := &c.Feeds, &c.Feeds.Yahoo, &c.Feeds.AlphaVantage
+	const day = 24 * time.Hour
+	url := func(key, v string) limit {
+		return limit{key: key, ok: isEndpoint(v), want: "be an http:// or https:// URL", got: show(v)}
+	}
+	return []limit{
+		oneOf("feeds.source", f.Source, "sim", "yahoo", "alphavantage", "replay", "none"),
+		{key: "simulator.enabled", ok: f.Source == "sim" || c.Simulator.Enabled != "on",
+			want: "not be on when feeds.source is not sim (one feed per run)", got: show(c.Simulator.Enabled)},
+		in("feeds.stale_after", f.StaleAfter, 0, 7*day),
+		in("feeds.log_every", f.LogEvery, time.Second, day),
+
+		url("feeds.yahoo.base_url", y.BaseURL),
+		url("feeds.yahoo.cookie_url", y.CookieURL),
+		in("feeds.yahoo.interval", y.Interval, 100*time.Millisecond, day),
+		in("feeds.yahoo.concurrency", y.Concurrency, 1, 256),
+		{key: "feeds.yahoo.rps", ok: y.RPS > 0 && y.RPS <= 1000, want: "be in (0, 1000]", got: show(y.RPS)},
+		in("feeds.yahoo.timeout", y.Timeout, time.Second, 5*time.Minute),
+
+		url("feeds.alphavantage.base_url", av.BaseURL),
+		{key: "feeds.alphavantage.api_key", ok: f.Source != "alphavantage" || av.APIKey != "",
+			want: "be set when feeds.source is alphavantage (e.g. ${ALPHAVANTAGE_API_KEY})", got: `""`},
+		oneOf("feeds.alphavantage.function", av.Function, "GLOBAL_QUOTE", "TIME_SERIES_INTRADAY"),
+		in("feeds.alphavantage.requests_per_minute", av.RequestsPerMinute, 1, 100_000),
+		in("feeds.alphavantage.requests_per_day", av.RequestsPerDay, 0, 100_000_000),
+		in("feeds.alphavantage.interval", av.Interval, time.Second, day),
+		in("feeds.alphavantage.timeout", av.Timeout, time.Second, 5*time.Minute),
+
+		{key: "feeds.replay.from", ok: f.Source != "replay" || f.Replay.From != "",
+			want: "name a CSV file or a lake directory when feeds.source is replay", got: `""`},
+		matches("feeds.replay.speed", f.Replay.Speed, speedRE),
+	}
 }
