@@ -22,6 +22,10 @@ Usage:
   tickstream feed  [--config FILE] [flags]    produce simulated ticks into Kafka
   tickstream bench [--config FILE] [flags]    measure throughput and tick-to-alert latency
   tickstream check [--config FILE]            validate the config and exit
+  tickstream query [flags] "SELECT …" | -     SQL over the local lake (DuckDB), a view per table
+  tickstream athena-ddl [flags]               print Athena CREATE TABLE statements for the lake
+  tickstream cost  [--config FILE] [flags]    estimate monthly S3 requests, storage and Athena scans
+  tickstream version                          print version, commit, Go version and features
 
 Every command reads --config (default ./config.yaml). Run a command with -h for its flags.
 `
@@ -45,6 +49,17 @@ func main() {
 		run = app.BenchFlags(fs)
 	case "check":
 		run = func(context.Context, *config.Config) error { fmt.Println("config OK"); return nil }
+	case "query":
+		run = app.QueryFlags(fs)
+	case "athena-ddl":
+		run = app.AthenaFlags(fs)
+	case "cost":
+		run = app.CostFlags(fs)
+	case "version", "--version":
+		if err := app.PrintVersion(os.Stdout); err != nil {
+			os.Exit(1)
+		}
+		return
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return

@@ -11,6 +11,7 @@ import (
 	"github.com/tickstream/tickstream/config"
 	"github.com/tickstream/tickstream/engine"
 	"github.com/tickstream/tickstream/feeds/sim"
+	"github.com/tickstream/tickstream/models"
 	"github.com/tickstream/tickstream/sinks/alert"
 	"github.com/tickstream/tickstream/sinks/lake"
 )
@@ -21,8 +22,12 @@ import (
 func Run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	// Decide before StartEmbedded points kafka.brokers at the embedded broker.
 	embedded, simulate := cfg.Embedded(), cfg.SimulatorOn()
+	reg, predTopics, err := loadModels(cfg, log.Named("models"))
+	if err != nil {
+		return err
+	}
 	if embedded {
-		emb, err := engine.StartEmbedded(&cfg.Kafka)
+		emb, err := engine.StartEmbedded(&cfg.Kafka, predTopics...)
 		if err != nil {
 			return err
 		}
@@ -37,7 +42,7 @@ func Run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 	defer prod.Close()
 	if !embedded {
 		pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		err := engine.EnsureTopics(pctx, prod, &cfg.Kafka)
+		err := engine.EnsureTopics(pctx, prod, &cfg.Kafka, predTopics...)
 		cancel()
 		if err != nil {
 			return err
@@ -64,13 +69,31 @@ func Run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 			log.Error("alert produce failed", zap.Error(err))
 		}})
 	}
+	netPubs, drainAlerts, err := networkAlerts(ctx, &cfg.Alerts, log.Named("alert"))
+	if err != nil {
+		return err
+	}
+	pubs = append(pubs, netPubs...)
+	// Runs after the engine has stopped (defers run after g.Wait), so every
+	// alert it raised is queued; bounded to stay inside RunCommand's hard stop.
+	defer func() {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), alertDrainTimeout)
+		defer cancel()
+		if err := drainAlerts(dctx); err != nil {
+			log.Warn("alerts left undelivered", zap.Error(err))
+		}
+	}()
 
-	eng, err := engine.New(cfg, engine.Deps{Log: log.Named("engine"), Store: store, Alerts: pubs, Producer: prod})
+	eng, err := engine.New(cfg, engine.Deps{Log: log.Named("engine"), Store: store, Alerts: pubs, Producer: prod, Models: reg})
 	if err != nil {
 		return err
 	}
 
 	g, gctx := errgroup.WithContext(ctx)
+	if reg != nil {
+		w := models.NewWatcher(reg, cfg.Models.ReloadInterval)
+		g.Go(func() error { return w.Run(gctx) })
+	}
 	if simulate {
 		s, err := sim.New(cfg.AllSymbols(), cfg.Simulator, time.Now())
 		if err != nil {
@@ -114,6 +137,7 @@ func Run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		zap.Int64("records", eng.Stats.Records.Load()),
 		zap.Int64("accepted", eng.Stats.Accepted.Load()),
 		zap.Int64("dead_lettered", eng.Stats.DeadLettered.Load()),
-		zap.Int64("alerts", eng.Stats.Alerts.Load()))
+		zap.Int64("alerts", eng.Stats.Alerts.Load()),
+		zap.Int64("predictions", eng.Stats.Predictions.Load()))
 	return nil
 }

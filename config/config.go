@@ -20,6 +20,7 @@ type Config struct {
 	Anomaly   Anomaly   `yaml:"anomaly"`
 	Lake      Lake      `yaml:"lake"`
 	Alerts    Alerts    `yaml:"alerts"`
+	Models    Models    `yaml:"models"`
 	Simulator Simulator `yaml:"simulator"`
 	Feeds     Feeds     `yaml:"feeds"`
 	Log       Log       `yaml:"log"`
@@ -187,8 +188,69 @@ type LakeS3 struct {
 
 // Alerts says where alerts go besides the lake's alerts table.
 type Alerts struct {
-	Log   bool `yaml:"log"`
-	Kafka bool `yaml:"kafka"`
+	Log     bool         `yaml:"log"`
+	Kafka   bool         `yaml:"kafka"`
+	Webhook AlertWebhook `yaml:"webhook"`
+	SNS     AlertSNS     `yaml:"sns"`
+}
+
+// AlertWebhook POSTs each alert as JSON to URL (empty: off).
+type AlertWebhook struct {
+	URL string `yaml:"url"`
+	// Slack sends Slack's incoming-webhook body {"text": …} instead of the
+	// alert JSON.
+	Slack bool `yaml:"slack"`
+	// Secret, when set, signs each body with HMAC-SHA256 in a header; write
+	// "${TICKSTREAM_WEBHOOK_SECRET}" and keep it in the environment.
+	Secret Secret `yaml:"secret"`
+	// Timeout bounds one attempt, body included.
+	Timeout time.Duration `yaml:"timeout"`
+	// MaxAttempts per alert, the first included, with backoff between them.
+	MaxAttempts int `yaml:"max_attempts"`
+	// Queue is how many alerts may wait for delivery; more are dropped and
+	// counted, so a slow endpoint never stalls the stream.
+	Queue int `yaml:"queue"`
+}
+
+// AlertSNS publishes each alert to an Amazon SNS topic (empty TopicARN: off).
+// Credentials come from the AWS default chain, like the lake's.
+type AlertSNS struct {
+	TopicARN string `yaml:"topic_arn"`
+	// Region is empty to take it from the topic ARN.
+	Region string `yaml:"region"`
+	// Endpoint is empty for AWS, or the http(s) URL of an SNS-compatible API.
+	Endpoint string `yaml:"endpoint"`
+}
+
+// Models configures the prediction models: which files to serve, how often
+// each symbol is predicted, and where predictions go besides the lake's
+// predictions table. No files: predictions are off.
+type Models struct {
+	// Files are the models served, each predicting every due tick.
+	Files []ModelFile `yaml:"files"`
+	// Cadence: 0 predicts at every accepted tick; d > 0 at a symbol's first
+	// tick in each d of event time.
+	Cadence time.Duration `yaml:"cadence"`
+	// ReloadInterval: how often the files are checked for changes; a
+	// changed file is validated and swapped in, a bad one refused.
+	ReloadInterval time.Duration `yaml:"reload_interval"`
+	// Window is the number of feature vectors kept per symbol: the longest
+	// LSTM input window that can be served.
+	Window int `yaml:"window"`
+	// Topic is the Kafka topic of the live prediction stream (JSON).
+	Topic string `yaml:"topic"`
+}
+
+// ModelFile is one model to serve.
+type ModelFile struct {
+	// Name is the model column of the predictions; unique.
+	Name string `yaml:"name"`
+	// Kind is xgboost, lstm or linear.
+	Kind string `yaml:"kind"`
+	// Path is the model file, watched for changes.
+	Path string `yaml:"path"`
+	// Mode applies to lstm only: windowed (the default) or stateful.
+	Mode string `yaml:"mode"`
 }
 
 // Simulator configures the built-in market simulator feed.

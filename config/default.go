@@ -54,7 +54,15 @@ func Default() *Config {
 			FlushBytes:    128 << 20,
 			S3:            LakeS3{PartSize: 16 << 20, MaxAttempts: 5},
 		},
-		Alerts: Alerts{Log: true, Kafka: true},
+		Alerts: Alerts{Log: true, Kafka: true,
+			Webhook: AlertWebhook{Timeout: 5 * time.Second, MaxAttempts: 5, Queue: 1024}},
+		Models: Models{
+			Files:          []ModelFile{},
+			Cadence:        0,
+			ReloadInterval: 5 * time.Second,
+			Window:         60,
+			Topic:          "predictions",
+		},
 		Simulator: Simulator{
 			Enabled:    "auto",
 			Rate:       1,

@@ -94,6 +94,16 @@ func (c *Config) limits(src map[string]origin) []limit {
 		in("lake.s3.part_size", lk.S3.PartSize, 5<<20, 5<<30),
 		in("lake.s3.max_attempts", lk.S3.MaxAttempts, 1, 20),
 
+		{key: "alerts.webhook.url", ok: c.Alerts.Webhook.URL == "" || isEndpoint(c.Alerts.Webhook.URL),
+			want: "be empty (off) or an http:// or https:// URL", got: show(c.Alerts.Webhook.URL)},
+		in("alerts.webhook.timeout", c.Alerts.Webhook.Timeout, 100*time.Millisecond, 5*time.Minute),
+		in("alerts.webhook.max_attempts", c.Alerts.Webhook.MaxAttempts, 1, 20),
+		in("alerts.webhook.queue", c.Alerts.Webhook.Queue, 1, 1_000_000),
+		matches("alerts.sns.topic_arn", c.Alerts.SNS.TopicARN, snsTopicRE),
+		matches("alerts.sns.region", c.Alerts.SNS.Region, regionRE),
+		{key: "alerts.sns.endpoint", ok: c.Alerts.SNS.Endpoint == "" || isEndpoint(c.Alerts.SNS.Endpoint),
+			want: "be empty (AWS) or an http:// or https:// URL", got: show(c.Alerts.SNS.Endpoint)},
+
 		oneOf("simulator.enabled", sim.Enabled, "auto", "on", "off"),
 		in("simulator.rate", sim.Rate, 0, 1e6),
 		in("simulator.spike_every", sim.SpikeEvery, 0, 365*day),
@@ -108,6 +118,7 @@ func (c *Config) limits(src map[string]origin) []limit {
 			want: "be host:port", got: show(b)})
 	}
 	ls = append(ls, c.feedLimits()...)
+	ls = append(ls, c.modelLimits(src)...)
 	ls = append(ls, c.symbolLimits(src)...)
 
 	// The warmup must fit in the window, or no alert would ever fire; an
@@ -176,6 +187,9 @@ var topicRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,249}$`)
 
 // regionRE allows empty (from the environment) and names like eu-west-1.
 var regionRE = regexp.MustCompile(`^[a-z0-9-]{0,64}$`)
+
+// snsTopicRE allows empty (off) and standard or FIFO topic ARNs.
+var snsTopicRE = regexp.MustCompile(`^(|arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?)$`)
 
 // isEndpoint reports whether s is an http(s) URL naming a host, with no query
 // or fragment, which the S3 client would silently drop.
@@ -335,4 +349,47 @@ func (c *Config) feedLimits() []limit {
 			want: "name a CSV file or a lake directory when feeds.source is replay", got: `""`},
 		matches("feeds.replay.speed", f.Replay.Speed, speedRE),
 	}
+}
+
+// modelNameRE is a model name: it is a column value and a JSON string.
+var modelNameRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// modelLimits checks the models section. Whether each file exists and
+// holds a valid model is checked when the models are loaded, which names
+// the file and what is wrong with it.
+func (c *Config) modelLimits(src map[string]origin) []limit {
+	m, k := &c.Models, &c.Kafka
+	ls := []limit{
+		in("models.cadence", m.Cadence, 0, 24*time.Hour),
+		in("models.reload_interval", m.ReloadInterval, 100*time.Millisecond, 24*time.Hour),
+		in("models.window", m.Window, 1, 10_000),
+		matches("models.topic", m.Topic, topicRE),
+		differs("models.topic", m.Topic, "kafka.topic", k.Topic),
+		differs("models.topic", m.Topic, "kafka.dlq_topic", k.DLQTopic),
+		differs("models.topic", m.Topic, "kafka.alerts_topic", k.AlertsTopic),
+	}
+	first := map[string]int{}
+	for i, f := range m.Files {
+		p := fmt.Sprintf("models.files[%d].", i)
+		ls = append(ls,
+			matches(p+"name", f.Name, modelNameRE),
+			oneOf(p+"kind", f.Kind, "xgboost", "lstm", "linear"),
+			nonEmpty(p+"path", f.Path))
+		if f.Kind == "lstm" {
+			ls = append(ls, oneOf(p+"mode", f.Mode, "", "windowed", "stateful"))
+		} else {
+			ls = append(ls, limit{key: p + "mode", ok: f.Mode == "",
+				want: "be empty: mode applies to lstm models only", got: show(f.Mode)})
+		}
+		if j, dup := first[f.Name]; dup {
+			prev := fmt.Sprintf("models.files[%d].name", j)
+			if o := src[prev]; o.line > 0 {
+				prev += fmt.Sprintf(" (line %d)", o.line)
+			}
+			ls = append(ls, limit{key: p + "name", want: "not repeat " + prev, got: show(f.Name)})
+			continue
+		}
+		first[f.Name] = i
+	}
+	return ls
 }

@@ -67,6 +67,41 @@ func TestValidate(t *testing.T) {
 		`kafka.brokers[3]: must be host:port, got "c:0"`)
 	f(func(c *Config) { c.Kafka.DLQTopic = "ticks" }, `kafka.dlq_topic: must differ from kafka.topic, got "ticks"`)
 
+	// Models: kinds, modes for lstm only, unique names, a topic of their own.
+	f(func(c *Config) {
+		c.Models.Files = []ModelFile{
+			{Name: "xgb", Kind: "xgboost", Path: "m/x.ubj"},
+			{Name: "lstm.v2", Kind: "lstm", Path: "m/l.safetensors", Mode: "stateful"},
+			{Name: "win", Kind: "lstm", Path: "m/w.safetensors"},
+			{Name: "base_1", Kind: "linear", Path: "m/lin.json"},
+		}
+		c.Models.Cadence = 10 * time.Second
+	})
+	f(func(c *Config) {
+		c.Models.Files = []ModelFile{
+			{Name: "xgb", Kind: "onnx", Path: "m/x"},
+			{Name: "xgb", Kind: "xgboost", Mode: "stateful"},
+			{Name: "a b", Kind: "lstm", Path: "m/l", Mode: "sometimes"},
+		}
+	},
+		`models.files[0].kind: must be one of xgboost, lstm, linear, got "onnx"`,
+		`models.files[1].path: must not be empty, got ""`,
+		`models.files[1].mode: must be empty: mode applies to lstm models only, got "stateful"`,
+		`models.files[1].name: must not repeat models.files[0].name, got "xgb"`,
+		`models.files[2].name: must match ^[A-Za-z0-9._-]{1,64}$, got "a b"`,
+		`models.files[2].mode: must be one of "", windowed, stateful, got "sometimes"`)
+	f(func(c *Config) {
+		c.Models.Topic = "alerts"
+		c.Models.Window = 0
+		c.Models.ReloadInterval = time.Millisecond
+	},
+		"models.reload_interval: must be in [100ms, 24h], got 1ms",
+		"models.window: must be in [1, 10000], got 0",
+		`models.topic: must differ from kafka.alerts_topic, got "alerts"`)
+	f(func(c *Config) { c.Models.Topic = "ticks.dlq"; c.Models.Cadence = -time.Second },
+		"models.cadence: must be in [0s, 24h], got -1s",
+		`models.topic: must differ from kafka.dlq_topic, got "ticks.dlq"`)
+
 	// Symbols, counting the synthetic ones.
 	f(func(c *Config) { c.Symbols = nil })
 	f(func(c *Config) { c.Symbols = nil; c.SyntheticSymbols = 0 },

@@ -15,7 +15,6 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 
-	"github.com/tickstream/tickstream/operators"
 	"github.com/tickstream/tickstream/sinks/lake"
 )
 
@@ -25,8 +24,9 @@ import (
 //
 //  1. _checkpoints/<topic>/<partition>/<Start>.pending lists the batch's keys;
 //  2. the batch's Parquet files;
-//  3. _checkpoints/<topic>/<partition>/<Start>.ckpt: Next and the operator
-//     state of every symbol as of Next — the commit point;
+//  3. _checkpoints/<topic>/<partition>/<Start>.ckpt: Next and the state of
+//     every symbol as of Next (operators and, with predictions on, the
+//     models' input state) — the commit point;
 //  4. the marker and the previous checkpoint are deleted; then the Kafka
 //     offset is committed (only a hint: the lake's checkpoint wins).
 //
@@ -36,6 +36,12 @@ import (
 // records are read again.
 
 const checkpointDir = "_checkpoints"
+
+// checkpointVersion is written into every header. Version 1 held the
+// operator state only; version 2 adds each symbol's model input state.
+// Both are read: a version 1 checkpoint restores the operators, and the
+// symbols' predictions warm up again.
+const checkpointVersion = 2
 
 // checkpoint is the header of a .ckpt object; the states follow it.
 type checkpoint struct {
@@ -68,22 +74,39 @@ var (
 	zdec, _ = zstd.NewReader(nil)
 )
 
+// encodedState is one symbol's state as sealed: the operators.State
+// encoding and the models.Symbol encoding (empty: predictions off).
+type encodedState struct {
+	op, model []byte
+}
+
+func (st *symState) encode() (encodedState, error) {
+	op, err := st.op.AppendBinary(nil)
+	if err != nil || st.pred == nil {
+		return encodedState{op: op}, err
+	}
+	model, err := st.pred.AppendBinary(nil)
+	return encodedState{op: op, model: model}, err
+}
+
 // encodeCheckpoint lays out a .ckpt: a 4-byte big-endian header length, the
-// JSON header, then zstd of the states, each a uvarint-length symbol and a
-// uvarint-length operators.State encoding, in symbol order.
-func encodeCheckpoint(h checkpoint, states map[string][]byte) ([]byte, error) {
+// JSON header, then zstd of the states in symbol order, each three
+// uvarint-length chunks: the symbol, its operators.State encoding and its
+// models.Symbol encoding (empty when predictions are off). Version 1 had
+// the first two only.
+func encodeCheckpoint(h checkpoint, states map[string]encodedState) ([]byte, error) {
 	syms := make([]string, 0, len(states))
 	for s := range states {
 		syms = append(syms, s)
 	}
 	sort.Strings(syms)
-	h.Version, h.Symbols = 1, len(syms)
+	h.Version, h.Symbols = checkpointVersion, len(syms)
 	var raw []byte
 	for _, s := range syms {
-		raw = binary.AppendUvarint(raw, uint64(len(s)))
-		raw = append(raw, s...)
-		raw = binary.AppendUvarint(raw, uint64(len(states[s])))
-		raw = append(raw, states[s]...)
+		st := states[s]
+		raw = appendChunk(raw, []byte(s))
+		raw = appendChunk(raw, st.op)
+		raw = appendChunk(raw, st.model)
 	}
 	hdr, err := json.Marshal(h)
 	if err != nil {
@@ -94,43 +117,74 @@ func encodeCheckpoint(h checkpoint, states map[string][]byte) ([]byte, error) {
 	return zenc.EncodeAll(raw, out), nil
 }
 
-// decodeCheckpoint restores the states of a .ckpt with newState; a state the
-// current config cannot take (a changed window size, say) is returned in
-// refused and starts afresh.
-func decodeCheckpoint(b []byte, newState func(string) *operators.State) (h checkpoint, states map[string]*operators.State, refused []string, err error) {
+// restored is what a checkpoint's states give back.
+type restored struct {
+	states map[string]*symState
+	// refused: operator state the current config cannot take (a changed
+	// window size, say); these symbols start afresh.
+	refused []string
+	// refusedModels: model input state that does not fit (models.window
+	// changed); these symbols keep their operator state and their
+	// predictions warm up again.
+	refusedModels []string
+	// noModelState counts symbols restored without model input state
+	// (a version 1 checkpoint, or one written with predictions off).
+	noModelState int
+}
+
+// decodeCheckpoint restores the states of a .ckpt into fresh ones made by
+// fresh (see restored for what happens to states that do not fit).
+func decodeCheckpoint(b []byte, fresh func(string) *symState) (h checkpoint, r restored, err error) {
 	if len(b) < 4 || int(binary.BigEndian.Uint32(b)) > len(b)-4 {
-		return h, nil, nil, errors.New("checkpoint truncated")
+		return h, r, errors.New("checkpoint truncated")
 	}
 	n := binary.BigEndian.Uint32(b)
 	if err := json.Unmarshal(b[4:4+n], &h); err != nil {
-		return h, nil, nil, fmt.Errorf("checkpoint header: %w", err)
+		return h, r, fmt.Errorf("checkpoint header: %w", err)
 	}
-	if h.Version != 1 {
-		return h, nil, nil, fmt.Errorf("checkpoint version %d not supported", h.Version)
+	if h.Version != 1 && h.Version != checkpointVersion {
+		return h, r, fmt.Errorf("checkpoint version %d not supported (this build reads 1 and %d)", h.Version, checkpointVersion)
 	}
 	raw, err := zdec.DecodeAll(b[4+n:], nil)
 	if err != nil {
-		return h, nil, nil, fmt.Errorf("checkpoint states: %w", err)
+		return h, r, fmt.Errorf("checkpoint states: %w", err)
 	}
-	states = make(map[string]*operators.State, h.Symbols)
+	r.states = make(map[string]*symState, h.Symbols)
 	for len(raw) > 0 {
 		sym, rest, ok := readChunk(raw)
-		if !ok {
-			return h, nil, nil, errors.New("checkpoint states truncated")
+		var op, model []byte
+		if ok {
+			op, rest, ok = readChunk(rest)
 		}
-		body, rest, ok := readChunk(rest)
+		if ok && h.Version >= 2 {
+			model, rest, ok = readChunk(rest)
+		}
 		if !ok {
-			return h, nil, nil, errors.New("checkpoint states truncated")
+			return h, restored{}, errors.New("checkpoint states truncated")
 		}
 		raw = rest
-		st := newState(string(sym))
-		if err := st.UnmarshalBinary(body); err != nil {
-			refused = append(refused, string(sym))
+		st := fresh(string(sym))
+		if err := st.op.UnmarshalBinary(op); err != nil {
+			r.refused = append(r.refused, string(sym))
 			continue
 		}
-		states[string(sym)] = st
+		switch {
+		case st.pred == nil:
+		case len(model) == 0:
+			r.noModelState++
+		default:
+			// A refused encoding leaves st.pred as fresh made it.
+			if err := st.pred.UnmarshalBinary(model); err != nil {
+				r.refusedModels = append(r.refusedModels, string(sym))
+			}
+		}
+		r.states[string(sym)] = st
 	}
-	return h, states, refused, nil
+	return h, r, nil
+}
+
+func appendChunk(b, chunk []byte) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(chunk))), chunk...)
 }
 
 func readChunk(b []byte) (chunk, rest []byte, ok bool) {
@@ -143,17 +197,17 @@ func readChunk(b []byte) (chunk, rest []byte, ok bool) {
 
 // recovery is what the lake says about a partition.
 type recovery struct {
+	restored
 	found   bool
 	next    int64
-	states  map[string]*operators.State
-	refused []string
 	removed []string // files of uncommitted batches, deleted
 	prev    string   // key of the checkpoint in force, deleted after the next one
 }
 
 // recoverPartition reads the partition's checkpoints, deletes the files of
-// batches that never committed and returns the state to resume from.
-func recoverPartition(ctx context.Context, store lake.BlobStore, topic string, partition int32, newState func(string) *operators.State) (recovery, error) {
+// batches that never committed and returns the state to resume from; fresh
+// makes a symbol's empty state.
+func recoverPartition(ctx context.Context, store lake.BlobStore, topic string, partition int32, fresh func(string) *symState) (recovery, error) {
 	var rec recovery
 	prefix := checkpointPrefix(topic, partition)
 	keys, err := store.List(ctx, prefix)
@@ -176,11 +230,11 @@ func recoverPartition(ctx context.Context, store lake.BlobStore, topic string, p
 		if err != nil {
 			return rec, err
 		}
-		h, states, refused, err := decodeCheckpoint(b, newState)
+		h, r, err := decodeCheckpoint(b, fresh)
 		if err != nil {
 			return rec, fmt.Errorf("%s: %w", rec.prev, err)
 		}
-		rec.found, rec.next, rec.states, rec.refused = true, h.Next, states, refused
+		rec.found, rec.next, rec.restored = true, h.Next, r
 		for _, old := range ckpts[:len(ckpts)-1] {
 			if err := store.Delete(ctx, old); err != nil {
 				return rec, fmt.Errorf("delete old checkpoint %s: %w", old, err)

@@ -7,12 +7,14 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/zap"
 
 	"github.com/tickstream/tickstream/config"
+	"github.com/tickstream/tickstream/models"
 	"github.com/tickstream/tickstream/operators"
 	"github.com/tickstream/tickstream/sinks/alert"
 	"github.com/tickstream/tickstream/sinks/lake"
@@ -28,9 +30,19 @@ type Engine struct {
 	symbols  []string
 	store    lake.BlobStore
 	alerts   alert.Publisher
-	prod     *kgo.Client // DLQ and alerts; shared by all tasks
+	prod     *kgo.Client // DLQ, alerts and predictions; shared by all tasks
 	cons     *kgo.Client
 	spoolDir string
+
+	// Predictions: off when reg is nil. Each task owns a Predictor made
+	// with predOpts; its rows go to the lake and to predTopic.
+	reg       *models.Registry
+	predOpts  models.PredictorOptions
+	predTopic string
+	// predProduced is the one callback of every prediction record, so
+	// producing one allocates no closure; predErrAt throttles its log.
+	predProduced func(*kgo.Record, error)
+	predErrAt    atomic.Int64
 
 	// tasks is touched by the poll loop between PollRecords and
 	// AllowRebalance and by the rebalance callbacks, which BlockRebalanceOnPoll
@@ -48,8 +60,11 @@ type Deps struct {
 	Log      *zap.Logger
 	Store    lake.BlobStore
 	Alerts   alert.Publisher // besides the lake's alerts table
-	Producer *kgo.Client     // for DLQ and alert records
+	Producer *kgo.Client     // for DLQ, alert and prediction records
 	SpoolDir string          // where Parquet files are built before upload
+	// Models are the prediction models to serve (config models.files);
+	// nil: no predictions.
+	Models *models.Registry
 }
 
 // New validates the operator graph and returns an engine ready to Run.
@@ -67,17 +82,22 @@ func New(cfg *config.Config, d Deps) (*Engine, error) {
 	if d.SpoolDir == "" {
 		d.SpoolDir = filepath.Join(os.TempDir(), "tickstream-spool")
 	}
-	return &Engine{
-		cfg:      cfg,
-		log:      d.Log,
-		pipe:     pipe,
-		symbols:  cfg.AllSymbols(),
-		store:    d.Store,
-		alerts:   d.Alerts,
-		prod:     d.Producer,
-		spoolDir: d.SpoolDir,
-		tasks:    make(map[int32]*task),
-	}, nil
+	e := &Engine{
+		cfg:       cfg,
+		log:       d.Log,
+		pipe:      pipe,
+		symbols:   cfg.AllSymbols(),
+		store:     d.Store,
+		alerts:    d.Alerts,
+		prod:      d.Producer,
+		spoolDir:  d.SpoolDir,
+		tasks:     make(map[int32]*task),
+		reg:       d.Models,
+		predOpts:  models.PredictorOptions{Every: cfg.Models.Cadence},
+		predTopic: cfg.Models.Topic,
+	}
+	e.predProduced = e.onPredictionProduced
+	return e, nil
 }
 
 // Run consumes until ctx ends, then stops fetching, flushes and commits every
@@ -195,7 +215,7 @@ func (e *Engine) recoverPartitions(ctx context.Context, offsets map[string]map[i
 		}
 		backoff := 100 * time.Millisecond
 		for {
-			rec, err := recoverPartition(ctx, e.store, topic, p, e.pipe.NewState)
+			rec, err := recoverPartition(ctx, e.store, topic, p, t.newSymState)
 			if err == nil {
 				t.restore(rec)
 				if rec.found {

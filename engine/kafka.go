@@ -143,11 +143,12 @@ type Embedded struct {
 }
 
 // StartEmbedded starts a single in-process broker (franz-go's kfake) with the
-// configured topics and points k.Brokers at it.
-func StartEmbedded(k *config.Kafka) (*Embedded, error) {
+// configured topics, and extra ones (the predictions topic when models are
+// served), and points k.Brokers at it.
+func StartEmbedded(k *config.Kafka, extra ...string) (*Embedded, error) {
 	c, err := kfake.NewCluster(
 		kfake.NumBrokers(1),
-		kfake.SeedTopics(int32(k.Partitions), k.Topic, k.DLQTopic, k.AlertsTopic),
+		kfake.SeedTopics(int32(k.Partitions), append([]string{k.Topic, k.DLQTopic, k.AlertsTopic}, extra...)...),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("start embedded kafka: %w", err)
@@ -162,11 +163,12 @@ func (e *Embedded) Addrs() []string { return e.cluster.ListenAddrs() }
 // Close stops the broker.
 func (e *Embedded) Close() { e.cluster.Close() }
 
-// EnsureTopics creates the ticks, DLQ and alerts topics when missing. A
-// cluster that refuses creation gets a clear error saying which topic and why.
-func EnsureTopics(ctx context.Context, cl *kgo.Client, k *config.Kafka) error {
+// EnsureTopics creates the ticks, DLQ and alerts topics, and extra ones (the
+// predictions topic when models are served), when missing. A cluster that
+// refuses creation gets a clear error saying which topic and why.
+func EnsureTopics(ctx context.Context, cl *kgo.Client, k *config.Kafka, extra ...string) error {
 	adm := kadm.NewClient(cl)
-	topics := []string{k.Topic, k.DLQTopic, k.AlertsTopic}
+	topics := append([]string{k.Topic, k.DLQTopic, k.AlertsTopic}, extra...)
 	existing, err := adm.ListTopics(ctx, topics...)
 	if err != nil {
 		return fmt.Errorf("list topics on %v: %w (is the broker reachable?)", k.Brokers, err)

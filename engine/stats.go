@@ -16,6 +16,11 @@ type Stats struct {
 	DLQErrors    atomic.Int64 // DLQ produce failures (the lake's raw table still has the record)
 	Alerts       atomic.Int64
 	AlertErrors  atomic.Int64
+	// Predictions are rows made (each in the lake's predictions table and
+	// produced to models.topic); PredictionErrors count model failures and
+	// failed produces.
+	Predictions      atomic.Int64
+	PredictionErrors atomic.Int64
 
 	Flushes      atomic.Int64
 	FlushErrors  atomic.Int64
@@ -32,6 +37,7 @@ func (s *Stats) RejectedBy(r tick.Reason) int64 { return s.Rejected[r].Load() }
 // batchCounts is a task's local tally for one batch of records.
 type batchCounts struct {
 	records, accepted, dead, alerts int64
+	predictions, predErrors         int64
 	rejected                        [32]int64
 }
 
@@ -40,6 +46,8 @@ func (s *Stats) add(c *batchCounts) {
 	s.Accepted.Add(c.accepted)
 	s.DeadLettered.Add(c.dead)
 	s.Alerts.Add(c.alerts)
+	s.Predictions.Add(c.predictions)
+	s.PredictionErrors.Add(c.predErrors)
 	for r, n := range c.rejected {
 		if n != 0 {
 			s.Rejected[r].Add(n)

@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"go.uber.org/zap"
 
+	"github.com/tickstream/tickstream/models"
 	"github.com/tickstream/tickstream/operators"
 	"github.com/tickstream/tickstream/sinks/lake"
 	"github.com/tickstream/tickstream/tick"
@@ -44,8 +45,12 @@ type task struct {
 	cancelCommit context.CancelFunc
 
 	dec    *tick.Decoder
-	states map[string]*operators.State
+	states map[string]*symState
 	w      *lake.PartitionWriter
+	// pred makes the partition's predictions (nil: off); prows is its
+	// reused output.
+	pred  *models.Predictor
+	prows []models.PredictionRow
 
 	// next is the offset after the last record processed; sealedAt is next
 	// as of the last seal. Rows for [sealedAt, next) are in the writer only.
@@ -57,13 +62,14 @@ type task struct {
 	prevCkpt string
 
 	// Reused per record so the hot path does not allocate.
-	t      tick.Tick
-	res    operators.Result
-	raw    lake.RawRow
-	proc   lake.ProcessedRow
-	alrow  lake.AlertRow
-	counts batchCounts
-	warn   throttle
+	t        tick.Tick
+	res      operators.Result
+	raw      lake.RawRow
+	proc     lake.ProcessedRow
+	alrow    lake.AlertRow
+	counts   batchCounts
+	warn     throttle
+	predWarn throttle
 }
 
 func (e *Engine) newTask(topic string, partition int32) (*task, error) {
@@ -76,6 +82,10 @@ func (e *Engine) newTask(topic string, partition int32) (*task, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	var pred *models.Predictor
+	if e.reg != nil {
+		pred = models.NewPredictor(e.reg, e.predOpts)
 	}
 	cctx, cancel := context.WithCancel(context.Background())
 	return &task{
@@ -92,22 +102,24 @@ func (e *Engine) newTask(topic string, partition int32) (*task, error) {
 		commitCtx:    cctx,
 		cancelCommit: cancel,
 		dec:          tick.NewDecoder(e.symbols, e.cfg.Clean.MaxRecordBytes),
-		states:       make(map[string]*operators.State),
+		states:       make(map[string]*symState),
 		w:            w,
+		pred:         pred,
 		next:         -1,
 		sealedAt:     -1,
 		batchStart:   -1,
 		warn:         throttle{every: 5 * time.Second},
+		predWarn:     throttle{every: 30 * time.Second},
 	}, nil
 }
 
 // sealed is a batch of lake files covering offsets [start, next), the
-// operator state as of next, and the epoch to commit next with.
+// symbols' state as of next, and the epoch to commit next with.
 type sealed struct {
 	b           *lake.Batch
 	start, next int64
 	epoch       int32
-	states      map[string][]byte
+	states      map[string]encodedState
 }
 
 // restore installs what recovery found in the lake. It runs before the
@@ -125,6 +137,14 @@ func (t *task) restore(rec recovery) {
 	if len(rec.refused) > 0 {
 		t.log.Warn("checkpointed state does not fit the current config (moving_average or lateness changed); these symbols start afresh",
 			zap.Strings("symbols", rec.refused))
+	}
+	if len(rec.refusedModels) > 0 {
+		t.log.Warn("checkpointed model input state does not fit (models.window changed, or another feature set); these symbols' predictions resume after the warm-up",
+			zap.Strings("symbols", rec.refusedModels))
+	}
+	if rec.noModelState > 0 && t.pred != nil {
+		t.log.Info("the checkpoint holds no model input state for some symbols (written with predictions off, or by an older version); their predictions resume after the warm-up",
+			zap.Int("symbols", rec.noModelState))
 	}
 }
 
@@ -190,6 +210,7 @@ func (t *task) process(recs []*kgo.Record) {
 	for _, r := range recs {
 		t.handle(r)
 	}
+	t.predict()
 	if n := len(recs); n > 0 {
 		if t.batchStart < 0 {
 			t.batchStart = recs[0].Offset
@@ -202,8 +223,8 @@ func (t *task) process(recs []*kgo.Record) {
 }
 
 // handle runs one record through decode → clean → moving average → anomaly
-// and hands the rows to the lake writer. It must not allocate for a valid
-// tick of a configured symbol.
+// → the predictor's features and hands the rows to the lake writer. It must
+// not allocate for a valid tick of a configured symbol.
 func (t *task) handle(r *kgo.Record) {
 	t.counts.records++
 	recordTS := r.Timestamp.UnixMilli()
@@ -225,10 +246,10 @@ func (t *task) handle(r *kgo.Record) {
 	}
 	st := t.states[t.t.Symbol]
 	if st == nil {
-		st = t.e.pipe.NewState(t.t.Symbol)
+		st = t.newSymState(t.t.Symbol)
 		t.states[t.t.Symbol] = st
 	}
-	t.e.pipe.Process(st, &t.t, recordTS, &t.res)
+	t.e.pipe.Process(st.op, &t.t, recordTS, &t.res)
 	if t.res.Reject != tick.OK {
 		t.reject(r, t.res.Reject, "", false)
 		return
@@ -244,6 +265,9 @@ func (t *task) handle(r *kgo.Record) {
 		KafkaPartition: r.Partition, KafkaOffset: r.Offset,
 	}
 	t.w.Processed(&t.proc)
+	if st.pred != nil {
+		t.pred.Observe(st.pred, &t.t, &t.res, r.Offset)
+	}
 
 	for i := range t.res.Alerts {
 		a := &t.res.Alerts[i]
@@ -301,14 +325,14 @@ func (t *task) seal() {
 	}
 	// The state as of next goes with the batch; encoding it here (not in
 	// the committer) pins it to exactly the records the batch holds.
-	states := make(map[string][]byte, len(t.states))
+	states := make(map[string]encodedState, len(t.states))
 	for sym, st := range t.states {
-		b, err := st.AppendBinary(nil)
+		enc, err := st.encode()
 		if err != nil {
 			t.e.fail(fmt.Errorf("BUG: partition %d: encode state of %s: %w", t.partition, sym, err))
 			return
 		}
-		states[sym] = b
+		states[sym] = enc
 	}
 	select {
 	case t.batches <- sealed{b: b, start: t.batchStart, next: t.next, epoch: t.epoch, states: states}:

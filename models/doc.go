@@ -4,7 +4,10 @@
 // subpackages), a Registry that loads, validates and hot-swaps model files,
 // a Watcher that reloads them when they change on disk, and a Predictor
 // that a partition task uses to turn accepted ticks into PredictionRows at
-// a configured cadence, batched across the partition's symbols.
+// a configured cadence, batched across the partition's symbols. A Symbol's
+// state (features, cadence, carried LSTM state) encodes to bytes for the
+// engine's checkpoint, so predictions after a restore equal those of an
+// uninterrupted run (checkpoint.go).
 //
 // Training and serving share one feature code: scripts/models/dumpfeatures
 // writes the training set with Features and Simulate, and the Python

@@ -48,8 +48,9 @@ type Predictor struct {
 }
 
 type dueTick struct {
-	sym *Symbol
-	ts  int64
+	sym    *Symbol
+	ts     int64
+	offset int64
 }
 
 // Symbol is one symbol's prediction state: its features and, for stateful
@@ -64,6 +65,7 @@ type Symbol struct {
 	stModel []*Model        // the model each state belongs to
 	stOut   []float32       // per slot: the latest stateful output
 	x       []float32       // scratch: one normalised step
+	saved   []savedState    // restored from a checkpoint, not yet bound (checkpoint.go)
 }
 
 // PredictorOptions configure a Predictor.
@@ -107,9 +109,10 @@ func (p *Predictor) begin() {
 
 // Observe takes an accepted tick of s (r is the pipeline's result for it;
 // a rejected tick is ignored) and records a prediction as due if the
-// cadence says so. It allocates nothing once the predictor has seen a
-// batch of this size.
-func (p *Predictor) Observe(s *Symbol, t *tick.Tick, r *operators.Result) {
+// cadence says so. offset is the position of the tick's record in its
+// source (the Kafka offset), carried into the tick's rows. It allocates
+// nothing once the predictor has seen a batch of this size.
+func (p *Predictor) Observe(s *Symbol, t *tick.Tick, r *operators.Result, offset int64) {
 	if r.Reject != tick.OK {
 		return
 	}
@@ -133,7 +136,7 @@ func (p *Predictor) Observe(s *Symbol, t *tick.Tick, r *operators.Result) {
 		s.bucket = b
 	}
 	d := int32(len(p.due))
-	p.due = append(p.due, dueTick{sym: s, ts: t.TS})
+	p.due = append(p.due, dueTick{sym: s, ts: t.TS, offset: offset})
 	p.rows = append(p.rows, s.F.Vector()...)
 	for i, m := range p.models {
 		switch {
@@ -157,7 +160,8 @@ func (p *Predictor) Observe(s *Symbol, t *tick.Tick, r *operators.Result) {
 // advance steps s's state for stateful slot i by the newest tick. When the
 // slot's model changed since the state was made, the state restarts from
 // zero over the window the features still hold, so the new model serves
-// at once, from the state windowed mode would have.
+// at once, from the state windowed mode would have; a state restored from
+// a checkpoint is taken instead if this model made it (Symbol.adopt).
 func (p *Predictor) advance(i int, m *Model, s *Symbol) {
 	if p.step1[i] == nil || p.wsModel[i] != m {
 		p.step1[i] = m.seq.NewWorkspace(1)
@@ -165,12 +169,12 @@ func (p *Predictor) advance(i int, m *Model, s *Symbol) {
 	}
 	ws := p.step1[i]
 	var out [1]float32
-	if s.stModel[i] != m {
+	if len(s.x) < m.Input.Width() {
+		s.x = make([]float32, m.Input.Width())
+	}
+	if s.stModel[i] != m && !s.adopt(i, m) {
 		s.states[i] = []*lstm.State{m.seq.NewState()}
 		s.stModel[i] = m
-		if len(s.x) < m.Input.Width() {
-			s.x = make([]float32, m.Input.Width())
-		}
 		for back := min(int64(m.Input.Steps), s.F.Count()) - 1; back >= 1; back-- {
 			m.Input.Normalise(s.F.Row(int(back)), s.x)
 			_ = m.seq.Step(ws, s.states[i], s.x, out[:])
@@ -248,7 +252,7 @@ func (p *Predictor) outBuf(n int) []float32 {
 
 func (p *Predictor) row(m *Model, d int, v float32) PredictionRow {
 	return PredictionRow{Symbol: p.due[d].sym.Name, TS: p.due[d].ts, Model: m.Spec.Name,
-		ModelVersion: m.Version, Horizon: m.Horizon, Value: float64(v)}
+		ModelVersion: m.Version, Horizon: m.Horizon, Value: float64(v), KafkaOffset: p.due[d].offset}
 }
 
 func (p *Predictor) reset() {

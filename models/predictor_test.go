@@ -59,14 +59,16 @@ func TestPredictorServesTheModels(t *testing.T) {
 	win := make([]float32, spec.Steps*spec.Width())
 	out := make([]float32, 1)
 	checked := 0
+	offset := int64(1000) // the record offset each tick is observed with
 	_, err := models.Simulate(sim4, func(s *models.SimTick) {
+		offset++
 		sym, me := syms[s.Symbol], mine[s.Symbol]
 		if sym == nil {
 			sym = p.NewSymbol(string(rune('A' + s.Symbol)))
 			me = &direct{state: []*lstm.State{seq.NewState()}}
 			syms[s.Symbol], mine[s.Symbol] = sym, me
 		}
-		p.Observe(sym, s.Tick, s.Result)
+		p.Observe(sym, s.Tick, s.Result, offset)
 		spec.Normalise(sym.F.Vector(), x)
 		if err := seq.Step(ws, me.state, x, out); err != nil {
 			t.Fatal(err)
@@ -91,7 +93,7 @@ func TestPredictorServesTheModels(t *testing.T) {
 		_ = seq.Predict(ws, win, spec.Steps, out)
 		want := map[string]float32{"xgb": wantX, "win": out[0], "sf": me.last}
 		for _, row := range rows {
-			if row.Symbol != sym.Name || row.TS != s.Tick.TS || row.Horizon != "10s" {
+			if row.Symbol != sym.Name || row.TS != s.Tick.TS || row.Horizon != "10s" || row.KafkaOffset != offset {
 				t.Fatalf("row %+v for %s at %d", row, sym.Name, s.Tick.TS)
 			}
 			if math.Float32bits(float32(row.Value)) != math.Float32bits(want[row.Model]) {
@@ -125,7 +127,7 @@ func TestPredictorCadence(t *testing.T) {
 				sym = p.NewSymbol(string(rune('A' + s.Symbol)))
 				syms[s.Symbol] = sym
 			}
-			p.Observe(sym, s.Tick, s.Result)
+			p.Observe(sym, s.Tick, s.Result, 0)
 			if s.Seq+1 >= models.Warmup {
 				if every == 0 {
 					want++
@@ -172,7 +174,7 @@ func TestObserveAllocatesNothing(t *testing.T) {
 	step := func() {
 		tk.TS += 1000
 		tk.Price += 0.01
-		p.Observe(sym, &tk, &res)
+		p.Observe(sym, &tk, &res, 0)
 		rows, _ = p.Flush(rows[:0])
 	}
 	for range 100 {
@@ -244,7 +246,7 @@ func BenchmarkPredictor(b *testing.B) {
 		for k := range syms {
 			tk[k].TS += 1000
 			tk[k].Price += float64(i%5-2) * 0.01
-			p.Observe(syms[k], &tk[k], &res)
+			p.Observe(syms[k], &tk[k], &res, 0)
 		}
 		rows, _ = p.Flush(rows[:0])
 	}

@@ -222,7 +222,7 @@ func TestReloadDropsNoTick(t *testing.T) {
 				sym = p.NewSymbol(string(rune('A' + s.Symbol)))
 				syms[s.Symbol] = sym
 			}
-			p.Observe(sym, s.Tick, s.Result)
+			p.Observe(sym, s.Tick, s.Result, 0)
 			if s.Symbol == 7 { // a batch per round of the market
 				pending := p.Pending()
 				due += pending

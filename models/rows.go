@@ -23,6 +23,12 @@ type PredictionRow struct {
 	ModelVersion string  `parquet:"model_version,dict"` // Model.Version: which file made it
 	Horizon      string  `parquet:"horizon,dict"`       // e.g. "10s"
 	Value        float64 `parquet:"value"`              // in the model's target units (Model.Target)
+	// KafkaPartition and KafkaOffset are where the tick the prediction was
+	// made at came from, as in the lake's other tables: a lake file is named
+	// for the offsets of its rows. The Predictor sets the offset (Observe's
+	// offset); the lake writer sets the partition.
+	KafkaPartition int32 `parquet:"kafka_partition"`
+	KafkaOffset    int64 `parquet:"kafka_offset,delta"`
 }
 
 // AppendJSON appends the row as one JSON object, the live stream's message:

@@ -1,7 +1,9 @@
 // Package alert delivers anomaly alerts to people and systems: the structured
-// log and a Kafka topic (webhook and SNS come later). A Publisher is called on
-// a partition task's goroutine, so it must not block for long and must copy
-// what it keeps: the alert it is handed is reused for the next tick.
+// log, a Kafka topic, an HTTP webhook (Slack-compatible) and Amazon SNS. A
+// Publisher is called on a partition task's goroutine, so it must not block
+// and must copy what it keeps: the alert it is handed is reused for the next
+// tick. Network publishers queue and deliver from a goroutine of their own;
+// they never apply backpressure to the stream, they drop and count.
 package alert
 
 import (

@@ -2,8 +2,8 @@
 //
 //	<lake>/<table>/date=YYYY-MM-DD/hour=HH/<topic>+<partition>+<minOffset>-<maxOffset>.parquet
 //
-// for the raw, processed and alerts tables, partitioned by the event time of
-// each row (UTC), and commits finished files through a small BlobStore: a
+// for the raw, processed, alerts and predictions tables, partitioned by the
+// event time of each row (UTC), and commits finished files through a small BlobStore: a
 // local directory (LocalStore) or an S3 bucket and prefix (S3Store).
 //
 // One PartitionWriter serves one Kafka partition and is owned by that

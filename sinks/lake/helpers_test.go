@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/parquet-go/parquet-go"
+
+	"github.com/tickstream/tickstream/models"
 )
 
 const (
@@ -111,6 +113,34 @@ func genAlerts(n int, off, start int64) []AlertRow {
 		}
 	}
 	return rows
+}
+
+// genPredictions returns n predictions, two models per tick (so two rows
+// share an offset), one tick every 1.6 s of event time.
+func genPredictions(n int, off, start int64) []models.PredictionRow {
+	rng := rand.New(rand.NewPCG(3, uint64(off)))
+	rows := make([]models.PredictionRow, n)
+	for i := range rows {
+		r := &rows[i]
+		r.Symbol = testSymbols[(i/2)%len(testSymbols)]
+		r.TS = start + int64(i/2)*1600
+		r.KafkaOffset = off + int64(i/2)
+		r.KafkaPartition = 99
+		r.Model, r.ModelVersion = "xgb", "v3-1a2b3c4d"
+		if i%2 == 1 {
+			r.Model, r.ModelVersion = "lstm", "9f8e7d6c5b4a"
+		}
+		r.Horizon = "10s"
+		r.Value = rng.NormFloat64() * 20
+	}
+	return rows
+}
+
+// feedPredictions gives the predictions to w.
+func feedPredictions(w *PartitionWriter, rows []models.PredictionRow) {
+	for i := range rows {
+		w.Prediction(&rows[i])
+	}
 }
 
 // feed gives the rows to w interleaved, as the engine would.
@@ -212,6 +242,13 @@ func alertGroups(rows []AlertRow) []*group[AlertRow] {
 		func(r *AlertRow) int64 { return r.TS },
 		func(r *AlertRow) int64 { return r.KafkaOffset },
 		func(r AlertRow) AlertRow { r.KafkaPartition = testPartition; return r })
+}
+
+func predictionGroups(rows []models.PredictionRow) []*group[models.PredictionRow] {
+	return expectGroups(TablePredictions, rows,
+		func(r *models.PredictionRow) int64 { return r.TS },
+		func(r *models.PredictionRow) int64 { return r.KafkaOffset },
+		func(r models.PredictionRow) models.PredictionRow { r.KafkaPartition = testPartition; return r })
 }
 
 // getObject reads a whole object.

@@ -42,7 +42,7 @@ func TestPyarrowReadsTimestamps(t *testing.T) {
 	if err != nil {
 		t.Skipf("python3 with pyarrow not found (%v); to run this check put one on PATH, e.g. python3 -m venv /tmp/pa && /tmp/pa/bin/pip install pyarrow && PATH=/tmp/pa/bin:$PATH go test", err)
 	}
-	store, files, raw, proc, alerts := writeSample(t, "zstd")
+	store, files, raw, proc, alerts, preds := writeSample(t, "zstd")
 	path := func(f File) string { return filepath.Join(store.Dir(), filepath.FromSlash(f.Key)) }
 	args := []string{"-c", pyarrowScript}
 	for _, f := range files {
@@ -124,10 +124,18 @@ func TestPyarrowReadsTimestamps(t *testing.T) {
 		}
 		byKey[g.key] = m
 	}
+	for _, g := range predictionGroups(preds) {
+		m := map[string][]int64{}
+		for _, r := range g.rows {
+			m["ts"] = append(m["ts"], r.TS)
+		}
+		byKey[g.key] = m
+	}
 	nullable := map[string][]string{
-		TableRaw:       {"ts", "bid", "ask"},
-		TableProcessed: {"bid", "ask", "ma_time"},
-		TableAlerts:    nil,
+		TableRaw:         {"ts", "bid", "ask"},
+		TableProcessed:   {"bid", "ask", "ma_time"},
+		TableAlerts:      nil,
+		TablePredictions: nil,
 	}
 	if len(byKey) != len(files) {
 		t.Fatalf("%d files, %d expected groups", len(files), len(byKey))

@@ -1,8 +1,12 @@
 package lake
 
-// The three tables. Column names are snake_case; every timestamp is INT64
-// TIMESTAMP(MILLIS, isAdjustedToUTC=true), which Athena reads (it rejects
-// NANOS). "optional" on a non-pointer field stores the zero value as NULL,
+import "github.com/tickstream/tickstream/models"
+
+// The four tables: raw, processed and alerts are defined here; the rows of
+// predictions are models.PredictionRow, defined beside the code that makes
+// them and written by the same rules. Column names are snake_case; every
+// timestamp is INT64 TIMESTAMP(MILLIS, isAdjustedToUTC=true), which Athena
+// reads (it rejects NANOS). "optional" on a non-pointer field stores the zero value as NULL,
 // so rows stay pointer-free and appending one allocates nothing.
 //
 // Times and offsets, which rise almost monotonically, are DELTA_BINARY_PACKED:
@@ -12,9 +16,10 @@ package lake
 
 // Table names, as they appear in object keys and File.Table.
 const (
-	TableRaw       = "raw"
-	TableProcessed = "processed"
-	TableAlerts    = "alerts"
+	TableRaw         = "raw"
+	TableProcessed   = "processed"
+	TableAlerts      = "alerts"
+	TablePredictions = models.TablePredictions
 )
 
 // RawRow is one Kafka record as received, accepted or rejected: the audit

@@ -14,12 +14,14 @@ import (
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/deprecated"
 	"github.com/parquet-go/parquet-go/format"
+
+	"github.com/tickstream/tickstream/models"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
-// writeSample commits one flush of all three tables and returns the files.
-func writeSample(t *testing.T, compression string) (*LocalStore, []File, []RawRow, []ProcessedRow, []AlertRow) {
+// writeSample commits one flush of all four tables and returns the files.
+func writeSample(t *testing.T, compression string) (*LocalStore, []File, []RawRow, []ProcessedRow, []AlertRow, []models.PredictionRow) {
 	t.Helper()
 	store := newTestStore(t)
 	w, err := NewPartitionWriter(store, Options{Topic: testTopic, Partition: testPartition, Compression: compression, SpoolDir: t.TempDir()})
@@ -27,13 +29,14 @@ func writeSample(t *testing.T, compression string) (*LocalStore, []File, []RawRo
 		t.Fatal(err)
 	}
 	defer w.Close()
-	raw, proc, alerts := genRaw(3000, 0, t0), genProcessed(3000, 0, t0), genAlerts(20, 0, t0)
+	raw, proc, alerts, preds := genRaw(3000, 0, t0), genProcessed(3000, 0, t0), genAlerts(20, 0, t0), genPredictions(2000, 0, t0)
 	feed(w, raw, proc, alerts)
+	feedPredictions(w, preds)
 	files, err := w.Flush(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return store, files, raw, proc, alerts
+	return store, files, raw, proc, alerts, preds
 }
 
 // firstFile returns the first committed file of a table.
@@ -98,8 +101,8 @@ func describeFooter(f *parquet.File) string {
 }
 
 func TestSchemaGolden(t *testing.T) {
-	store, files, _, _, _ := writeSample(t, "zstd")
-	for _, table := range []string{TableRaw, TableProcessed, TableAlerts} {
+	store, files, _, _, _, _ := writeSample(t, "zstd")
+	for _, table := range []string{TableRaw, TableProcessed, TableAlerts, TablePredictions} {
 		got := describeFooter(openParquet(t, store, firstFile(t, files, table).Key))
 		path := filepath.Join("testdata", table+".schema.golden")
 		if *update {
@@ -128,13 +131,14 @@ func TestSchemaForAthena(t *testing.T) {
 		timestamps, optional, dict []string
 	}
 	specs := map[string]spec{
-		TableRaw:       {[]string{"kafka_ts", "ts"}, []string{"ask", "bid", "ts"}, []string{"reject_reason", "symbol"}},
-		TableProcessed: {[]string{"ts"}, []string{"ask", "bid", "ma_time"}, []string{"symbol"}},
-		TableAlerts:    {[]string{"ts"}, nil, []string{"kind", "rule", "symbol"}},
+		TableRaw:         {[]string{"kafka_ts", "ts"}, []string{"ask", "bid", "ts"}, []string{"reject_reason", "symbol"}},
+		TableProcessed:   {[]string{"ts"}, []string{"ask", "bid", "ma_time"}, []string{"symbol"}},
+		TableAlerts:      {[]string{"ts"}, nil, []string{"kind", "rule", "symbol"}},
+		TablePredictions: {[]string{"ts"}, nil, []string{"horizon", "model", "model_version", "symbol"}},
 	}
 	for _, compression := range []string{"zstd", "snappy"} {
 		wantCodec := map[string]format.CompressionCodec{"zstd": format.Zstd, "snappy": format.Snappy}[compression]
-		store, files, _, _, _ := writeSample(t, compression)
+		store, files, _, _, _, _ := writeSample(t, compression)
 		for table, want := range specs {
 			key := firstFile(t, files, table).Key
 			md := openParquet(t, store, key).Metadata()

@@ -10,6 +10,8 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress/zstd"
+
+	"github.com/tickstream/tickstream/models"
 )
 
 // Options configure one PartitionWriter.
@@ -28,7 +30,7 @@ type Options struct {
 // File is one committed object.
 type File struct {
 	Key   string
-	Table string // TableRaw, TableProcessed or TableAlerts
+	Table string // TableRaw, TableProcessed, TableAlerts or TablePredictions
 	Rows  int64
 	Bytes int64
 	// MinOffset and MaxOffset are the Kafka offsets of the file's rows.
@@ -52,7 +54,7 @@ var ErrClosed = errors.New("lake: partition writer closed")
 // one per table and event-time hour, and commits them on Flush. It is owned
 // by one goroutine: no method may be called concurrently.
 //
-// Raw, Processed and Alert copy the row (its strings are shared, not copied)
+// Raw, Processed, Alert and Prediction copy the row (its strings are shared, not copied)
 // and allocate nothing in the steady state. Encoding errors cannot be
 // returned per row; they are kept and returned by the next Flush, after which
 // the writer is unusable: Close it and replay from the last committed offset.
@@ -63,6 +65,7 @@ type PartitionWriter struct {
 	raw       table[RawRow]
 	processed table[ProcessedRow]
 	alerts    table[AlertRow]
+	preds     table[models.PredictionRow]
 
 	rows   int
 	unsent *Batch // left by a Flush whose put failed; the next Flush retries it
@@ -124,6 +127,7 @@ func NewPartitionWriter(store BlobStore, o Options) (*PartitionWriter, error) {
 	w.raw = table[RawRow]{name: TableRaw, enc: &w.enc}
 	w.processed = table[ProcessedRow]{name: TableProcessed, enc: &w.enc}
 	w.alerts = table[AlertRow]{name: TableAlerts, enc: &w.enc}
+	w.preds = table[models.PredictionRow]{name: TablePredictions, enc: &w.enc}
 	return w, nil
 }
 
@@ -132,7 +136,7 @@ func NewPartitionWriter(store BlobStore, o Options) (*PartitionWriter, error) {
 // read again from its last checkpoint. Only this partition's tables match, so
 // writers of other partitions sharing the directory are left alone.
 func sweepSpool(dir, prefix string) error {
-	for _, table := range []string{TableRaw, TableProcessed, TableAlerts} {
+	for _, table := range []string{TableRaw, TableProcessed, TableAlerts, TablePredictions} {
 		stale, err := filepath.Glob(filepath.Join(dir, prefix+table+"-*.parquet"))
 		if err != nil {
 			return fmt.Errorf("lake: spool sweep: %w", err)
@@ -221,11 +225,28 @@ func (w *PartitionWriter) Alert(r *AlertRow) {
 	w.rows++
 }
 
+// Prediction buffers a row of the predictions table, by the event time of
+// the tick it was made at.
+func (w *PartitionWriter) Prediction(r *models.PredictionRow) {
+	if w.closed {
+		return
+	}
+	t := &w.preds
+	b := t.last
+	if h := hourOf(r.TS); b == nil || b.hour != h {
+		b = t.bucket(h)
+	}
+	b.rows = append(b.rows, *r)
+	b.rows[len(b.rows)-1].KafkaPartition = w.o.Partition
+	t.added(b, r.KafkaOffset)
+	w.rows++
+}
+
 // Size estimates the bytes buffered and spooled since the last successful
 // Flush: encoded Parquet, rows not yet encoded, a fixed charge per open file
 // and finished files not yet committed.
 func (w *PartitionWriter) Size() int64 {
-	n := w.raw.size() + w.processed.size() + w.alerts.size()
+	n := w.raw.size() + w.processed.size() + w.alerts.size() + w.preds.size()
 	if w.unsent != nil {
 		n += w.unsent.Bytes()
 	}
@@ -256,6 +277,7 @@ func (w *PartitionWriter) Seal() (*Batch, error) {
 	b.pending, w.keybuf = w.raw.closeAll(b.pending, w.keybuf)
 	b.pending, w.keybuf = w.processed.closeAll(b.pending, w.keybuf)
 	b.pending, w.keybuf = w.alerts.closeAll(b.pending, w.keybuf)
+	b.pending, w.keybuf = w.preds.closeAll(b.pending, w.keybuf)
 	if err := w.encodeErr(); err != nil {
 		_ = b.Discard()
 		return nil, err
@@ -265,10 +287,10 @@ func (w *PartitionWriter) Seal() (*Batch, error) {
 }
 
 // Flush seals and puts in one step: raw files first, then processed, then
-// alerts, each table in hour order. It returns the files committed since the
-// previous successful Flush; none (nil) when no row was given. Only after
-// Flush returns nil may the engine commit Kafka offsets up to the last record
-// it handed to the writer.
+// alerts, then predictions, each table in hour order. It returns the files
+// committed since the previous successful Flush; none (nil) when no row was
+// given. Only after Flush returns nil may the engine commit Kafka offsets up
+// to the last record it handed to the writer.
 //
 // If a put fails, Flush returns the error and keeps the files not yet put;
 // calling Flush again retries them first, then commits any newer rows. Files
@@ -357,7 +379,7 @@ func (b *Batch) Discard() error {
 }
 
 func (w *PartitionWriter) encodeErr() error {
-	return errors.Join(w.raw.err, w.processed.err, w.alerts.err)
+	return errors.Join(w.raw.err, w.processed.err, w.alerts.err, w.preds.err)
 }
 
 // Close discards every row not yet committed and removes the spool files.
@@ -367,7 +389,7 @@ func (w *PartitionWriter) Close() error {
 		return nil
 	}
 	w.closed = true
-	errs := []error{w.raw.discard(), w.processed.discard(), w.alerts.discard()}
+	errs := []error{w.raw.discard(), w.processed.discard(), w.alerts.discard(), w.preds.discard()}
 	if w.unsent != nil {
 		errs = append(errs, w.unsent.Discard())
 		w.unsent = nil

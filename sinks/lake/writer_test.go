@@ -31,8 +31,10 @@ func TestRoundTrip(t *testing.T) {
 		raw := genRaw(5000, off, start)
 		proc := genProcessed(4500, off, start)
 		alerts := genAlerts(45, off, start)
+		preds := genPredictions(3000, off, start)
 		feed(w, raw, proc, alerts)
-		if got, want := w.Rows(), len(raw)+len(proc)+len(alerts); got != want {
+		feedPredictions(w, preds)
+		if got, want := w.Rows(), len(raw)+len(proc)+len(alerts)+len(preds); got != want {
 			t.Errorf("Rows() = %d, want %d", got, want)
 		}
 
@@ -40,24 +42,26 @@ func TestRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rg, pg, ag := rawGroups(raw), processedGroups(proc), alertGroups(alerts)
+		rg, pg, ag, prg := rawGroups(raw), processedGroups(proc), alertGroups(alerts), predictionGroups(preds)
 		// Raw spans 4 hours: 2 by event time, 2 more by the Kafka time
 		// of the records that did not decode.
-		if len(rg) != 4 || len(pg) != 2 || len(ag) != 2 {
-			t.Fatalf("test data should span 4 raw, 2 processed and 2 alert hours, spans %d, %d, %d", len(rg), len(pg), len(ag))
+		if len(rg) != 4 || len(pg) != 2 || len(ag) != 2 || len(prg) != 2 {
+			t.Fatalf("test data should span 4 raw, 2 processed, 2 alert and 2 prediction hours, spans %d, %d, %d, %d",
+				len(rg), len(pg), len(ag), len(prg))
 		}
 		checkTable(t, store, files, TableRaw, rg)
 		checkTable(t, store, files, TableProcessed, pg)
 		checkTable(t, store, files, TableAlerts, ag)
+		checkTable(t, store, files, TablePredictions, prg)
 
 		var keys []string
 		for _, f := range files {
 			keys = append(keys, f.Key)
 		}
-		// Put order: raw, processed, alerts; hours ascending within each,
-		// which for these keys is byte order within a table.
+		// Put order: raw, processed, alerts, predictions; hours ascending
+		// within each, which for these keys is byte order within a table.
 		var wantOrder []string
-		for _, table := range []string{TableRaw, TableProcessed, TableAlerts} {
+		for _, table := range []string{TableRaw, TableProcessed, TableAlerts, TablePredictions} {
 			var k []string
 			for _, key := range keys {
 				if strings.HasPrefix(key, table+"/") {
@@ -418,7 +422,7 @@ func TestDictionaryFallback(t *testing.T) {
 // partition left in the spool are removed; other partitions' are not.
 func TestNewWriterSweepsStaleSpool(t *testing.T) {
 	spool := t.TempDir()
-	mine := []string{"ticks-3-raw-123.parquet", "ticks-3-processed-9.parquet", "ticks-3-alerts-1.parquet"}
+	mine := []string{"ticks-3-raw-123.parquet", "ticks-3-processed-9.parquet", "ticks-3-alerts-1.parquet", "ticks-3-predictions-7.parquet"}
 	others := []string{"ticks-30-raw-1.parquet", "ticks-1-3-raw-1.parquet", "other-3-raw-1.parquet", "notes.txt"}
 	for _, n := range append(append([]string{}, mine...), others...) {
 		if err := os.WriteFile(filepath.Join(spool, n), []byte("x"), 0o600); err != nil {
