@@ -2,7 +2,7 @@
 GO ?= go
 PKG := ./...
 
-.PHONY: run build test test-unit test-race test-kafka test-compat test-s3 bench bench-go fuzz clean
+.PHONY: run build release test test-unit test-race test-kafka test-compat test-s3 test-deploy bench bench-go fuzz clean
 
 run: ## run the engine on the embedded default (in-process broker, simulator, ./data lake)
 	$(GO) run . run
@@ -10,7 +10,10 @@ run: ## run the engine on the embedded default (in-process broker, simulator, ./
 build:
 	$(GO) build -trimpath -o bin/tickstream .
 
-test: test-unit test-race test-kafka test-compat test-s3 ## the whole suite, as CI runs it
+release: ## linux/amd64 + linux/arm64 binaries in bin/ (cgo for DuckDB; arm64 via gcc-aarch64-linux-gnu)
+	scripts/release.sh
+
+test: test-unit test-race test-deploy test-kafka test-compat test-s3 ## the whole suite, as CI runs it
 
 test-unit:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
@@ -33,11 +36,15 @@ test-compat:
 test-s3:
 	scripts/s3/test.sh
 
+# shellcheck on every script, systemd-analyze verify of the unit, IAM policy is JSON.
+test-deploy:
+	scripts/test-deploy.sh
+
 bench: bench-go ## benchmarks: per-stage (go test -bench) and end to end
 	$(GO) run . bench
 
 bench-go:
-	$(GO) test -run '^$$' -bench . -benchmem ./tick/ ./operators/ ./sinks/lake/ ./feeds/sim/
+	$(GO) test -run '^$$' -bench . -benchmem ./tick/ ./operators/ ./sinks/lake/ ./feeds/sim/ ./engine/ ./models/... ./query/
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 60s ./tick/
