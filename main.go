@@ -27,7 +27,8 @@ Usage:
   tickstream cost  [--config FILE] [flags]    estimate monthly S3 requests, storage and Athena scans
   tickstream version                          print version, commit, Go version and features
 
-Every command reads --config (default ./config.yaml). Run a command with -h for its flags.
+Every command reads --config (default ./config.yaml, or the built-in defaults when
+there is no such file). Run a command with -h for its flags.
 `
 
 func main() {
@@ -69,7 +70,7 @@ func main() {
 	}
 	_ = fs.Parse(args)
 
-	cfg, err := config.Load(*cfgPath)
+	cfg, err := loadConfig(fs, *cfgPath)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "tickstream: %v\n", err)
 		os.Exit(1)
@@ -92,4 +93,16 @@ func main() {
 		fmt.Fprintf(os.Stderr, "tickstream %s: %v\n", cmd, err)
 		os.Exit(1)
 	}
+}
+
+// loadConfig loads the config file; without --config and without a
+// ./config.yaml it uses the defaults (the embedded demo), so the binary runs
+// from any directory. A --config that names a missing file is an error.
+func loadConfig(fs *flag.FlagSet, path string) (*config.Config, error) {
+	explicit := false
+	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "config" })
+	if _, err := os.Stat(path); !explicit && errors.Is(err, os.ErrNotExist) {
+		return config.Default(), nil
+	}
+	return config.Load(path)
 }

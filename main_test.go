@@ -124,3 +124,23 @@ func countFiles(dir, table string) int {
 	})
 	return n
 }
+
+// TestBinaryDefaultsWithoutConfigFile: with no ./config.yaml and no
+// --config the built-in defaults apply; a --config naming a missing file is
+// an error that names it.
+func TestBinaryDefaultsWithoutConfigFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary; skipped in -short mode")
+	}
+	bin := buildBinary(t)
+	cmd := exec.Command(bin, "check")
+	cmd.Dir = t.TempDir()
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "config OK") {
+		t.Fatalf("check without a config file: %v\n%s", err, out)
+	}
+	cmd = exec.Command(bin, "check", "--config", "missing.yaml")
+	cmd.Dir = t.TempDir()
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "missing.yaml") {
+		t.Fatalf("check --config missing.yaml: want an error naming the file, got %v\n%s", err, out)
+	}
+}
