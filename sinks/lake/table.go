@@ -81,6 +81,17 @@ func (t *table[T]) bucket(hour int64) *bucket[T] {
 	return b
 }
 
+// add appends a copy of r to the bucket of ts's hour and returns the copy,
+// for the caller to complete before calling added.
+func (t *table[T]) add(ts int64, r *T) (*T, *bucket[T]) {
+	b := t.last
+	if h := hourOf(ts); b == nil || b.hour != h {
+		b = t.bucket(h)
+	}
+	b.rows = append(b.rows, *r)
+	return &b.rows[len(b.rows)-1], b
+}
+
 // added records the row just appended to b.rows and encodes a full batch.
 func (t *table[T]) added(b *bucket[T], offset int64) {
 	if b.n == 0 {

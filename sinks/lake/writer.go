@@ -177,14 +177,9 @@ func (w *PartitionWriter) Raw(r *RawRow) {
 	if !hasTime(ts) || r.RejectReason != "" {
 		ts = r.KafkaTS
 	}
-	t := &w.raw
-	b := t.last
-	if h := hourOf(ts); b == nil || b.hour != h {
-		b = t.bucket(h)
-	}
-	b.rows = append(b.rows, *r)
-	b.rows[len(b.rows)-1].KafkaPartition = w.o.Partition
-	t.added(b, r.KafkaOffset)
+	row, b := w.raw.add(ts, r)
+	row.KafkaPartition = w.o.Partition
+	w.raw.added(b, r.KafkaOffset)
 	w.rows++
 }
 
@@ -194,18 +189,12 @@ func (w *PartitionWriter) Processed(r *ProcessedRow) {
 	if w.closed {
 		return
 	}
-	t := &w.processed
-	b := t.last
-	if h := hourOf(r.TS); b == nil || b.hour != h {
-		b = t.bucket(h)
-	}
-	b.rows = append(b.rows, *r)
-	row := &b.rows[len(b.rows)-1]
+	row, b := w.processed.add(r.TS, r)
 	row.KafkaPartition = w.o.Partition
 	if row.MATime != row.MATime {
 		row.MATime = 0
 	}
-	t.added(b, r.KafkaOffset)
+	w.processed.added(b, r.KafkaOffset)
 	w.rows++
 }
 
@@ -214,14 +203,9 @@ func (w *PartitionWriter) Alert(r *AlertRow) {
 	if w.closed {
 		return
 	}
-	t := &w.alerts
-	b := t.last
-	if h := hourOf(r.TS); b == nil || b.hour != h {
-		b = t.bucket(h)
-	}
-	b.rows = append(b.rows, *r)
-	b.rows[len(b.rows)-1].KafkaPartition = w.o.Partition
-	t.added(b, r.KafkaOffset)
+	row, b := w.alerts.add(r.TS, r)
+	row.KafkaPartition = w.o.Partition
+	w.alerts.added(b, r.KafkaOffset)
 	w.rows++
 }
 
@@ -231,14 +215,9 @@ func (w *PartitionWriter) Prediction(r *models.PredictionRow) {
 	if w.closed {
 		return
 	}
-	t := &w.preds
-	b := t.last
-	if h := hourOf(r.TS); b == nil || b.hour != h {
-		b = t.bucket(h)
-	}
-	b.rows = append(b.rows, *r)
-	b.rows[len(b.rows)-1].KafkaPartition = w.o.Partition
-	t.added(b, r.KafkaOffset)
+	row, b := w.preds.add(r.TS, r)
+	row.KafkaPartition = w.o.Partition
+	w.preds.added(b, r.KafkaOffset)
 	w.rows++
 }
 
