@@ -37,6 +37,9 @@ func (d *fullDisk) Put(ctx context.Context, key string, body io.ReadSeeker, size
 // consuming (the records wait in Kafka), says why in the log, and once space
 // returns every record lands exactly once.
 func TestDiskFullStopsFetching(t *testing.T) {
+	if testing.Short() {
+		t.Skip("moves 400,000 records; runs in the full (non -short) suite")
+	}
 	cfg := testkit.EndToEndConfig()
 	// The smallest flush size: every fetch seals a batch, so with the lake
 	// refusing puts the partition queues one and then blocks.
@@ -80,11 +83,17 @@ func TestDiskFullStopsFetching(t *testing.T) {
 	var runErr error
 	go func() { defer wg.Done(); runErr = eng.Run(rctx) }()
 
-	time.Sleep(3 * time.Second)
-	stalled := eng.Stats.Records.Load()
-	time.Sleep(time.Second)
-	if again := eng.Stats.Records.Load(); again != stalled || again >= n {
-		t.Fatalf("with the disk full the engine kept consuming: %d then %d of %d records", stalled, again, n)
+	// Each partition may fill its queue before it blocks; then the count
+	// must stand still, far short of what waits in Kafka.
+	var stalled int64
+	testkit.Eventually(t, 30*time.Second, "consumption to stop with the disk full", func() bool {
+		before := eng.Stats.Records.Load()
+		time.Sleep(time.Second)
+		stalled = eng.Stats.Records.Load()
+		return stalled > 0 && stalled == before
+	})
+	if stalled >= n/2 {
+		t.Fatalf("with the disk full the engine consumed %d of %d records before stopping", stalled, n)
 	}
 	said := false
 	for _, e := range logs.All() {
