@@ -25,6 +25,7 @@ Usage:
   tickstream query [flags] "SELECT …" | -     SQL over the local lake (DuckDB), a view per table
   tickstream athena-ddl [flags]               print Athena CREATE TABLE statements for the lake
   tickstream cost  [--config FILE] [flags]    estimate monthly S3 requests, storage and Athena scans
+  tickstream predict [flags]                  score a CSV or lake Parquet file of ticks with a model
   tickstream version                          print version, commit, Go version and features
 
 Every command reads --config (default ./config.yaml, or the built-in defaults when
@@ -56,6 +57,8 @@ func main() {
 		run = app.AthenaFlags(fs)
 	case "cost":
 		run = app.CostFlags(fs)
+	case "predict":
+		run = app.PredictFlags(fs)
 	case "version", "--version":
 		if err := app.PrintVersion(os.Stdout); err != nil {
 			os.Exit(1)

@@ -20,7 +20,7 @@ func loadModels(cfg *config.Config, log *zap.Logger) (*models.Registry, []string
 	}
 	specs := make([]models.Spec, len(cfg.Models.Files))
 	for i, f := range cfg.Models.Files {
-		specs[i] = models.Spec{Name: f.Name, Kind: f.Kind, Path: f.Path, Mode: f.Mode}
+		specs[i] = models.Spec{Name: f.Name, Kind: f.Kind, Path: f.Path, Mode: f.Mode, Horizon: f.Horizon, Symbols: f.Symbols}
 	}
 	reg, err := models.NewRegistry(specs, cfg.Models.Window, log)
 	if err != nil {

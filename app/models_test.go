@@ -51,6 +51,8 @@ func TestLoadModels(t *testing.T) {
 	missing := filepath.Join(dir, "nope.ubj")
 	f([]config.ModelFile{{Name: "xgb", Kind: "xgboost", Path: modelFixture}, {Name: "b", Kind: "xgboost", Path: missing}}, missing)
 	f([]config.ModelFile{{Name: "x", Kind: "xgboost", Path: garbage}}, garbage)
+	f([]config.ModelFile{{Name: "x", Kind: "xgboost", Path: modelFixture, Horizon: "10s", Symbols: []string{"AAPL"}}}, "")
+	f([]config.ModelFile{{Name: "x", Kind: "xgboost", Path: modelFixture, Horizon: "1m"}}, `the file's horizon is "10s", the configured horizon "1m"`)
 }
 
 // TestRunServesModels runs `tickstream run` on the embedded broker with a

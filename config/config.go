@@ -251,6 +251,11 @@ type ModelFile struct {
 	Path string `yaml:"path"`
 	// Mode applies to lstm only: windowed (the default) or stateful.
 	Mode string `yaml:"mode"`
+	// Horizon, if set (e.g. "10s"), must be the one stored in the file; a
+	// file trained for another horizon is refused, at start and on reload.
+	Horizon string `yaml:"horizon"`
+	// Symbols, if any, are the only symbols the model predicts; empty: all.
+	Symbols []string `yaml:"symbols"`
 }
 
 // Simulator configures the built-in market simulator feed.

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -380,6 +381,18 @@ func (c *Config) modelLimits(src map[string]origin) []limit {
 		} else {
 			ls = append(ls, limit{key: p + "mode", ok: f.Mode == "",
 				want: "be empty: mode applies to lstm models only", got: show(f.Mode)})
+		}
+		if f.Horizon != "" {
+			d, err := time.ParseDuration(f.Horizon)
+			ls = append(ls, limit{key: p + "horizon", ok: err == nil && d > 0,
+				want: "be empty or a positive duration such as 10s", got: show(f.Horizon)})
+		}
+		for k, s := range f.Symbols {
+			key := fmt.Sprintf("%ssymbols[%d]", p, k)
+			ls = append(ls, matches(key, s, symbolRE))
+			if slices.Contains(f.Symbols[:k], s) {
+				ls = append(ls, limit{key: key, want: "not repeat a symbol of " + p + "symbols", got: show(s)})
+			}
 		}
 		if j, dup := first[f.Name]; dup {
 			prev := fmt.Sprintf("models.files[%d].name", j)

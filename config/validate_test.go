@@ -98,6 +98,17 @@ func TestValidate(t *testing.T) {
 		"models.reload_interval: must be in [100ms, 24h], got 1ms",
 		"models.window: must be in [1, 10000], got 0",
 		`models.topic: must differ from kafka.alerts_topic, got "alerts"`)
+	f(func(c *Config) {
+		c.Models.Files = []ModelFile{
+			{Name: "a", Kind: "xgboost", Path: "m/a", Horizon: "10s", Symbols: []string{"AAPL", "MSFT"}},
+			{Name: "b", Kind: "linear", Path: "m/b", Horizon: "soon", Symbols: []string{"AAPL", "a b", "AAPL"}},
+			{Name: "c", Kind: "linear", Path: "m/c", Horizon: "-5s"},
+		}
+	},
+		`models.files[1].horizon: must be empty or a positive duration such as 10s, got "soon"`,
+		`models.files[1].symbols[1]: must match ^[A-Za-z0-9.^=_-]{1,32}$, got "a b"`,
+		`models.files[1].symbols[2]: must not repeat a symbol of models.files[1].symbols, got "AAPL"`,
+		`models.files[2].horizon: must be empty or a positive duration such as 10s, got "-5s"`)
 	f(func(c *Config) { c.Models.Topic = "ticks.dlq"; c.Models.Cadence = -time.Second },
 		"models.cadence: must be in [0s, 24h], got -1s",
 		`models.topic: must differ from kafka.dlq_topic, got "ticks.dlq"`)

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"slices"
+	"time"
 
 	"github.com/tickstream/tickstream/models/linear"
 	"github.com/tickstream/tickstream/models/lstm"
@@ -38,6 +39,11 @@ type Spec struct {
 	Kind string // KindXGBoost, KindLSTM or KindLinear
 	Path string // the model file, watched for changes
 	Mode string // LSTM only: ModeWindowed (default) or ModeStateful
+	// Horizon, if set, is the horizon the file must store (e.g. "10s"): a
+	// file trained for another horizon is refused, at start and on reload.
+	Horizon string
+	// Symbols, if any, are the only symbols the model predicts; empty: all.
+	Symbols []string
 }
 
 func (s *Spec) check() error {
@@ -136,6 +142,9 @@ func ParseModel(spec Spec, data []byte, maxSteps int) (*Model, error) {
 	if m.Horizon == "" {
 		return nil, errors.New(`no horizon stored with the model (xgboost: Booster.set_attr(horizon="10s"); lstm: __metadata__ "horizon"; linear: "horizon")`)
 	}
+	if spec.Horizon != "" && !sameHorizon(spec.Horizon, m.Horizon) {
+		return nil, fmt.Errorf("the file's horizon is %q, the configured horizon %q", m.Horizon, spec.Horizon)
+	}
 	m.Version = m.Hash[:12]
 	if version != "" {
 		m.Version = version + "-" + m.Hash[:8]
@@ -176,6 +185,17 @@ func (m *Model) checkLSTM(maxSteps int) error {
 	}
 	m.Input = spec
 	return nil
+}
+
+// sameHorizon compares two horizons as durations when both are ("10s"
+// and "10000ms" are one), else as text.
+func sameHorizon(a, b string) bool {
+	da, errA := time.ParseDuration(a)
+	db, errB := time.ParseDuration(b)
+	if errA == nil && errB == nil {
+		return da == db
+	}
+	return a == b
 }
 
 // probe runs the model once on an input with every value missing (row

@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/tickstream/tickstream/models/lstm"
@@ -21,6 +22,9 @@ import (
 // replays predict at the same ticks. A due tick's inputs are captured at
 // Observe, so every due tick gets its prediction even when several ticks of
 // one symbol fall in one batch.
+//
+// A model whose Spec.Symbols is set predicts those symbols only; for the
+// others it does no per-tick work (a stateful LSTM is not stepped).
 //
 // Models are taken from the Registry once per batch (at the first Observe
 // after a Flush) and used for the whole batch, so a reload never splits a
@@ -65,6 +69,7 @@ type Symbol struct {
 	stModel []*Model        // the model each state belongs to
 	stOut   []float32       // per slot: the latest stateful output
 	x       []float32       // scratch: one normalised step
+	skip    []bool          // per slot: the model's Spec.Symbols leave this symbol out
 	saved   []savedState    // restored from a checkpoint, not yet bound (checkpoint.go)
 }
 
@@ -95,7 +100,13 @@ func NewPredictor(reg *Registry, o PredictorOptions) *Predictor {
 func (p *Predictor) NewSymbol(name string) *Symbol {
 	n := p.reg.Len()
 	s := &Symbol{Name: name, F: NewFeatures(p.reg.MaxSteps()), bucket: -1 << 62,
-		states: make([][]*lstm.State, n), stModel: make([]*Model, n), stOut: make([]float32, n)}
+		states: make([][]*lstm.State, n), stModel: make([]*Model, n), stOut: make([]float32, n),
+		skip: make([]bool, n)}
+	for i := range n {
+		if syms := p.reg.Spec(i).Symbols; len(syms) > 0 {
+			s.skip[i] = !slices.Contains(syms, name)
+		}
+	}
 	return s
 }
 
@@ -121,7 +132,7 @@ func (p *Predictor) Observe(s *Symbol, t *tick.Tick, r *operators.Result, offset
 	}
 	s.F.Update(t, r)
 	for i, m := range p.models {
-		if m.seq != nil && m.Spec.Mode == ModeStateful {
+		if m.seq != nil && m.Spec.Mode == ModeStateful && !s.skip[i] {
 			p.advance(i, m, s)
 		}
 	}
@@ -140,7 +151,7 @@ func (p *Predictor) Observe(s *Symbol, t *tick.Tick, r *operators.Result, offset
 	p.rows = append(p.rows, s.F.Vector()...)
 	for i, m := range p.models {
 		switch {
-		case m.rowModel():
+		case m.rowModel(), s.skip[i]:
 		case m.Spec.Mode == ModeStateful:
 			if s.states[i][0].Steps() >= int64(m.Input.Steps) {
 				p.vals[i] = append(p.vals[i], s.stOut[i])
@@ -209,7 +220,9 @@ func (p *Predictor) Flush(dst []PredictionRow) ([]PredictionRow, error) {
 				continue
 			}
 			for d := range n {
-				dst = append(dst, p.row(m, d, out[d]))
+				if !p.due[d].sym.skip[i] {
+					dst = append(dst, p.row(m, d, out[d]))
+				}
 			}
 		case m.Spec.Mode == ModeStateful:
 			for k, d := range p.which[i] {
