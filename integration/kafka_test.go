@@ -238,19 +238,27 @@ func owned(out string) int {
 	return n
 }
 
-// TestKafkaScaleOut: two instances in one group share the partitions and the
-// lake holds every record exactly once.
-func TestKafkaScaleOut(t *testing.T) {
+// startPair runs two instances in one group on fresh topics and a shared
+// lake, and waits until both own partitions.
+func startPair(t *testing.T) (cfg *config.Config, lakeDir string, a, b *testkit.Proc) {
+	t.Helper()
 	c := realCluster(t)
-	cfg := config.Default()
+	cfg = config.Default()
 	c.configure(t, cfg)
 	createTopics(t, cfg)
-	lakeDir := t.TempDir()
-	a := startEngine(t, "a", cfg, lakeDir)
-	b := startEngine(t, "b", cfg, lakeDir)
+	lakeDir = t.TempDir()
+	a = startEngine(t, "a", cfg, lakeDir)
+	b = startEngine(t, "b", cfg, lakeDir)
 	testkit.Eventually(t, 60*time.Second, "both instances to own partitions", func() bool {
 		return owned(a.Output()) > 0 && owned(b.Output()) > 0
 	})
+	return cfg, lakeDir, a, b
+}
+
+// TestKafkaScaleOut: two instances in one group share the partitions and the
+// lake holds every record exactly once.
+func TestKafkaScaleOut(t *testing.T) {
+	cfg, lakeDir, a, b := startPair(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	produced := produce(t, ctx, cfg, 0, 20*1800)
@@ -267,16 +275,7 @@ func TestKafkaScaleOut(t *testing.T) {
 // TestKafkaRebalance: one of two instances stops mid-stream; the other takes
 // over its partitions after a clean hand-over, and nothing is lost or doubled.
 func TestKafkaRebalance(t *testing.T) {
-	c := realCluster(t)
-	cfg := config.Default()
-	c.configure(t, cfg)
-	createTopics(t, cfg)
-	lakeDir := t.TempDir()
-	a := startEngine(t, "a", cfg, lakeDir)
-	b := startEngine(t, "b", cfg, lakeDir)
-	testkit.Eventually(t, 60*time.Second, "both instances to own partitions", func() bool {
-		return owned(a.Output()) > 0 && owned(b.Output()) > 0
-	})
+	cfg, lakeDir, a, b := startPair(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	done := make(chan int64, 1)
