@@ -123,7 +123,7 @@ type Writer struct {
 	p    *Producer
 	rctx context.Context // what the client cancels records by: see NewWriter
 	keys map[string][]byte
-	a    arena
+	a    Arena
 }
 
 // NewWriter returns a Writer for a feed that runs until ctx ends.
@@ -156,10 +156,10 @@ func (w *Writer) Write(t *tick.Tick, stale bool) error {
 		key = []byte(t.Symbol)
 		w.keys[strings.Clone(t.Symbol)] = key
 	}
-	r := w.a.record()
+	r := w.a.Record()
 	r.Topic = w.p.topic
 	r.Key = key
-	r.Value = w.a.encode(t)
+	r.Value = w.a.Encode(t)
 	r.Timestamp = time.UnixMilli(t.TS)
 	r.Context = w.rctx
 	if stale {
@@ -170,12 +170,13 @@ func (w *Writer) Write(t *tick.Tick, stale bool) error {
 	return nil
 }
 
-// arena hands out records and value bytes from slabs. The client holds a
+// Arena hands out records and value bytes from slabs, for any producer of
+// ticks (the simulator's too). The client holds a
 // record and its value until the broker acknowledges it, so nothing is ever
 // reused: a full slab is left to the records pointing into it, and the
 // garbage collector takes it once they are all acknowledged. That costs two
 // allocations per few hundred ticks instead of two per tick.
-type arena struct {
+type Arena struct {
 	buf  []byte
 	recs []kgo.Record
 }
@@ -186,7 +187,8 @@ const (
 	tickRoom    = 160 // enough for any tick's JSON but the symbol
 )
 
-func (a *arena) record() *kgo.Record {
+// Record returns a fresh record from the current slab.
+func (a *Arena) Record() *kgo.Record {
 	if len(a.recs) == cap(a.recs) {
 		a.recs = make([]kgo.Record, 0, slabRecords)
 	}
@@ -194,9 +196,9 @@ func (a *arena) record() *kgo.Record {
 	return &a.recs[len(a.recs)-1]
 }
 
-// encode appends t's JSON to the slab and returns it, capped so that nothing
+// Encode appends t's JSON to the slab and returns it, capped so that nothing
 // appended later can reach into it.
-func (a *arena) encode(t *tick.Tick) []byte {
+func (a *Arena) Encode(t *tick.Tick) []byte {
 	if cap(a.buf)-len(a.buf) < tickRoom+len(t.Symbol) {
 		a.buf = make([]byte, 0, slabBytes)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/tickstream/tickstream/feeds/produce"
 	"github.com/tickstream/tickstream/tick"
 )
 
@@ -75,7 +76,7 @@ func (p *Producer) Run(ctx context.Context, s *Sim, rate float64, limit int64) (
 	// would drop everything buffered when the run is stopped; ctx still
 	// bounds the wait for buffer space in Produce.
 	recCtx := context.WithoutCancel(ctx)
-	var a arena
+	var a produce.Arena
 	var t tick.Tick
 	for n := int64(0); limit <= 0 || n < limit; n++ {
 		// ctx.Err takes a lock: look only now and then (and while pacing,
@@ -87,10 +88,10 @@ func (p *Producer) Run(ctx context.Context, s *Sim, rate float64, limit int64) (
 			break
 		}
 		s.Next(&t)
-		r := a.record()
+		r := a.Record()
 		r.Topic = p.Topic
 		r.Key = keys[t.Symbol]
-		r.Value = a.encode(&t)
+		r.Value = a.Encode(&t)
 		r.Timestamp = time.UnixMilli(t.TS)
 		r.Context = recCtx
 		p.Client.Produce(ctx, r, promise)
@@ -144,43 +145,6 @@ func (o *outcome) first() error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.err
-}
-
-// arena hands out records and value bytes from slabs. The client holds a
-// record and its value until the broker acknowledges it, so nothing is ever
-// reused: a full slab is left to the records pointing into it, and the
-// garbage collector takes it once they are all acknowledged. That costs two
-// allocations per few hundred ticks instead of two per tick.
-type arena struct {
-	buf  []byte
-	recs []kgo.Record
-}
-
-const (
-	slabBytes   = 64 << 10
-	slabRecords = 512
-	tickRoom    = 160 // enough for any tick's JSON but the symbol
-)
-
-func (a *arena) record() *kgo.Record {
-	if len(a.recs) == cap(a.recs) {
-		a.recs = make([]kgo.Record, 0, slabRecords)
-	}
-	a.recs = a.recs[:len(a.recs)+1]
-	return &a.recs[len(a.recs)-1]
-}
-
-// encode appends t's JSON to the slab and returns it, capped so that nothing
-// appended later can reach into it. (If a tick ever outgrew the room left,
-// append would move the slab, which is still safe: earlier values keep the
-// old array.)
-func (a *arena) encode(t *tick.Tick) []byte {
-	if cap(a.buf)-len(a.buf) < tickRoom+len(t.Symbol) {
-		a.buf = make([]byte, 0, slabBytes)
-	}
-	start := len(a.buf)
-	a.buf = tick.AppendJSON(a.buf, t)
-	return a.buf[start:len(a.buf):len(a.buf)]
 }
 
 // pacer spaces ticks evenly on the wall clock: n symbols at rate rounds per
