@@ -81,13 +81,16 @@ func main() {
 
 	// The first SIGINT/SIGTERM starts a graceful stop; a second one exits
 	// at once, for when the graceful stop is not what the operator wants.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// One channel stays registered throughout, so no signal can fall
+	// between two handlers to the default action.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
 	go func() {
-		<-ctx.Done()
+		<-sigs
 		stop()
-		again := make(chan os.Signal, 1)
-		signal.Notify(again, os.Interrupt, syscall.SIGTERM)
-		<-again
+		<-sigs
 		fmt.Fprintln(os.Stderr, "tickstream: second signal, exiting now")
 		os.Exit(130)
 	}()

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -56,7 +57,7 @@ log:
 engine:
   shutdown_timeout: 10s
 `, lakeDir))
-	var stderr bytes.Buffer
+	var stderr syncBuffer
 	cmd := exec.Command(bin, "run", "--config", cfg)
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
@@ -143,4 +144,73 @@ func TestBinaryDefaultsWithoutConfigFile(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "missing.yaml") {
 		t.Fatalf("check --config missing.yaml: want an error naming the file, got %v\n%s", err, out)
 	}
+}
+
+// TestBinarySecondSignalExitsAtOnce: a second SIGINT during the graceful
+// stop ends the process at once with status 130.
+func TestBinarySecondSignalExitsAtOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary; skipped in -short mode")
+	}
+	bin := buildBinary(t)
+	lakeDir := t.TempDir()
+	cfg := writeConfig(t, fmt.Sprintf("symbols: [AAPL]\nsynthetic_symbols: 50\nlake:\n  url: %s\nlog:\n  format: json\n", lakeDir))
+	var stderr syncBuffer
+	cmd := exec.Command(bin, "run", "--config", cfg)
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill() //nolint:errcheck // already exited in the normal case
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(stderr.String(), `"msg":"partitions assigned"`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("not consuming after 60s:\n%s", stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// Make the graceful stop hang: the lake directory becomes a file, so
+	// the final upload retries until engine.shutdown_timeout.
+	if err := os.RemoveAll(lakeDir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(lakeDir, []byte("not a directory"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	for !strings.Contains(stderr.String(), `"msg":"stopping: flushing and committing every partition"`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no graceful stop began:\n%s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	start := time.Now()
+	err := cmd.Wait()
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("the second signal took %v to end the process", took)
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 || !strings.Contains(stderr.String(), "second signal, exiting now") {
+		t.Fatalf("after two SIGINTs: %v (want exit status 130); stderr:\n%s", err, stderr.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer the child's output goroutine and the test
+// can share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
