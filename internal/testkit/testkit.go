@@ -238,3 +238,6 @@ func ReadTopic(t testing.TB, ctx context.Context, opts []kgo.Opt, topic string, 
 
 // Pid is the process id.
 func (p *Proc) Pid() int { return p.cmd.Process.Pid }
+
+// Signal sends sig to the process.
+func (p *Proc) Signal(sig os.Signal) error { return p.cmd.Process.Signal(sig) }
