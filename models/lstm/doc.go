@@ -29,6 +29,15 @@
 // statefully (or on long sequences), where the state's memory should span
 // more than a window. Fed the same inputs from a zero state, the two agree.
 //
+// Speed: on amd64 with AVX2 and FMA (checked at run time; build tag
+// purego turns it off) the gate products run in an assembly kernel
+// (register-blocked 3 rows × 32 columns, float32 fused multiply-adds) and
+// the cell in another with float32 sigmoid and tanh accurate to a few ulp;
+// elsewhere, portable Go (gonum's axpy, float64 activations). Both give a
+// sequence the same bits alone or in a batch, and in windowed or stateful
+// mode; they differ from each other by far less than the 1e-5 to which
+// both match the frameworks. See kernel.go.
+//
 // The package must not know about ticks or features beyond the names in
 // the metadata, and must not allocate per prediction: callers keep a
 // Workspace per goroutine.

@@ -1,44 +1,64 @@
 package lstm
 
-import (
-	"fmt"
-
-	"gonum.org/v1/gonum/blas/gonum"
-)
+import "fmt"
 
 // Workspace is the scratch memory of a forward pass for up to Batch
-// sequences: per layer the hidden state, cell state and gate
-// pre-activations of every sequence in the batch. Make one per goroutine
-// (per partition task) and reuse it: then a forward pass allocates nothing.
+// sequences: per layer each sequence's input row [x, h] (so one product
+// gives the gates) and cell state, and the gate pre-activations of one
+// block of rows. Make one per goroutine (per partition task) and reuse it:
+// then a forward pass allocates nothing.
 type Workspace struct {
 	batch int
-	h, c  [][]float32 // per layer, batch × hid
-	gates [][]float32 // per layer, batch × 4·hid
+	rows  int         // batch rounded up to the vector kernel's row tile
+	xh    [][]float32 // per layer, rows × (in + hid): the layer's input, then its h
+	c     [][]float32 // per layer, rows × hid
+	gates []float32   // block rows × the widest layer's padded 4·hid
+	block int         // rows taken through all the steps together
 }
 
 // NewWorkspace returns scratch memory for batches of up to batch sequences.
 func (m *Model) NewWorkspace(batch int) *Workspace {
 	batch = max(batch, 1)
-	ws := &Workspace{batch: batch}
+	ws := &Workspace{batch: batch, rows: roundUp(batch, tileRows)}
+	ws.block = min(m.blockRows(), ws.rows)
+	ldg := 0
 	for _, l := range m.layers {
-		ws.h = append(ws.h, make([]float32, batch*l.hid))
-		ws.c = append(ws.c, make([]float32, batch*l.hid))
-		ws.gates = append(ws.gates, make([]float32, batch*4*l.hid))
+		ws.xh = append(ws.xh, make([]float32, ws.rows*(l.in+l.hid)))
+		ws.c = append(ws.c, make([]float32, ws.rows*l.hid))
+		ldg = max(ldg, l.panels*panelCols)
 	}
+	ws.gates = make([]float32, ws.block*ldg)
 	return ws
+}
+
+// blockRows is how many sequences a windowed pass takes through all its
+// steps before the next ones: enough rows that a weight panel read into
+// L1 serves many of them, few enough that their inputs (about 24 KiB)
+// stay there beside it.
+func (m *Model) blockRows() int {
+	k := 0
+	for _, l := range m.layers {
+		k = max(k, l.in+l.hid)
+	}
+	return min(max(24<<10/(4*k)/tileRows, 1), 16) * tileRows
 }
 
 // Batch is the largest batch the workspace serves.
 func (ws *Workspace) Batch() int { return ws.batch }
 
 func (m *Model) checkWS(ws *Workspace, batch int) error {
-	if ws == nil || len(ws.h) != len(m.layers) {
+	if ws == nil || len(ws.xh) != len(m.layers) {
 		return fmt.Errorf("lstm: workspace not made by this model's NewWorkspace")
 	}
+	ldg := 0
 	for i, l := range m.layers {
-		if len(ws.h[i]) != ws.batch*l.hid {
+		if len(ws.xh[i]) != ws.rows*(l.in+l.hid) || len(ws.c[i]) != ws.rows*l.hid {
 			return fmt.Errorf("lstm: workspace not made by this model's NewWorkspace")
 		}
+		ldg = max(ldg, l.panels*panelCols)
+	}
+	if ws.block%tileRows != 0 || ws.block > ws.rows || len(ws.gates) < ws.block*ldg {
+		return fmt.Errorf("lstm: workspace not made by this model's NewWorkspace")
 	}
 	if batch > ws.batch {
 		return fmt.Errorf("lstm: batch of %d exceeds the workspace's %d", batch, ws.batch)
@@ -55,8 +75,9 @@ func (m *Model) Predict(ws *Workspace, seq []float32, steps int, out []float32) 
 
 // PredictBatch runs batch sequences, stored one after another (batch × steps
 // × InputSize), each from a zero state, and writes batch × OutputSize
-// outputs. Each step is one matrix product per layer for the whole batch,
-// which is where batching pays: the weights are read once per step, not
+// outputs. Sequences go through in blocks of Workspace rows; each step of
+// a block is one matrix product per layer ([x, h] · [wx; wh]), which is
+// where batching pays: the weights are read once per block and step, not
 // once per sequence.
 func (m *Model) PredictBatch(ws *Workspace, seqs []float32, batch, steps int, out []float32) error {
 	if err := m.checkWS(ws, batch); err != nil {
@@ -69,12 +90,23 @@ func (m *Model) PredictBatch(ws *Workspace, seqs []float32, batch, steps int, ou
 	if len(out) < batch*m.head.out {
 		return fmt.Errorf("lstm: %d sequences need %d outputs, got room for %d", batch, batch*m.head.out, len(out))
 	}
-	for i, l := range m.layers {
-		clear(ws.h[i][:batch*l.hid])
-		clear(ws.c[i][:batch*l.hid])
-	}
-	for t := range steps {
-		m.step(ws, seqs[t*in:], steps*in, batch)
+	// Block by block, each block of sequences through all the steps: its
+	// rows stay in L1 and only the weights stream from L2.
+	first := &m.layers[0]
+	k0 := first.in + first.hid
+	for r0 := 0; r0 < batch; r0 += ws.block {
+		n := min(ws.block, batch-r0)
+		for i, l := range m.layers {
+			k := l.in + l.hid
+			clear(ws.xh[i][r0*k : (r0+n)*k])
+			clear(ws.c[i][r0*l.hid : (r0+n)*l.hid])
+		}
+		for t := range steps {
+			for r := r0; r < r0+n; r++ {
+				copy(ws.xh[0][r*k0:r*k0+in], seqs[(r*steps+t)*in:])
+			}
+			m.stepRows(ws, r0, n)
+		}
 	}
 	m.headOut(ws, batch, out)
 	return nil
@@ -131,15 +163,24 @@ func (m *Model) Step(ws *Workspace, states []*State, x, out []float32) error {
 		}
 	}
 	for i, l := range m.layers {
+		k := l.in + l.hid
 		for b, s := range states {
-			copy(ws.h[i][b*l.hid:(b+1)*l.hid], s.h[i])
+			copy(ws.xh[i][b*k+l.in:(b+1)*k], s.h[i])
 			copy(ws.c[i][b*l.hid:(b+1)*l.hid], s.c[i])
 		}
 	}
-	m.step(ws, x, in, batch)
+	first := &m.layers[0]
+	k0 := first.in + first.hid
+	for b := range batch {
+		copy(ws.xh[0][b*k0:b*k0+in], x[b*in:(b+1)*in])
+	}
+	for r0 := 0; r0 < batch; r0 += ws.block {
+		m.stepRows(ws, r0, min(ws.block, batch-r0))
+	}
 	for i, l := range m.layers {
+		k := l.in + l.hid
 		for b, s := range states {
-			copy(s.h[i], ws.h[i][b*l.hid:(b+1)*l.hid])
+			copy(s.h[i], ws.xh[i][b*k+l.in:(b+1)*k])
 			copy(s.c[i], ws.c[i][b*l.hid:(b+1)*l.hid])
 			if i == 0 {
 				s.steps++
@@ -150,73 +191,39 @@ func (m *Model) Step(ws *Workspace, states []*State, x, out []float32) error {
 	return nil
 }
 
-// step advances every layer by one time step for batch sequences; x holds
-// the first layer's input of sequence b at x[b·ldx:].
-func (m *Model) step(ws *Workspace, x []float32, ldx, batch int) {
+// stepRows advances rows r0..r0+n of every layer by one time step; the
+// first layer's input columns hold the step's x. r0 is a multiple of the
+// row tile, and the vector kernel also computes the spare rows up to the
+// next multiple (their results are never read).
+func (m *Model) stepRows(ws *Workspace, r0, n int) {
 	for i := range m.layers {
 		l := &m.layers[i]
-		g, h, c := ws.gates[i], ws.h[i], ws.c[i]
-		g4 := 4 * l.hid
-		for b := range batch {
-			copy(g[b*g4:(b+1)*g4], l.b)
-		}
-		if i == 0 {
-			accumulate(g, g4, x, ldx, batch, l.in, l.wx)
-		} else {
-			prev := m.layers[i-1].hid
-			accumulate(g, g4, ws.h[i-1], prev, batch, l.in, l.wx)
-		}
-		accumulate(g, g4, h, l.hid, batch, l.hid, l.wh)
-		for b := range batch {
-			l.cell(g[b*g4:(b+1)*g4], h[b*l.hid:(b+1)*l.hid], c[b*l.hid:(b+1)*l.hid])
-		}
-	}
-}
-
-// cell applies the gates: c = f⊙c + i⊙g, h = o⊙tanh(c).
-func (l *layer) cell(g, h, c []float32) {
-	n := l.hid
-	ig, fg, cg, og := g[:n], g[n:2*n], g[2*n:3*n], g[3*n:4*n]
-	l.gate.apply(ig)
-	l.gate.apply(fg)
-	actTanh.apply(cg)
-	l.gate.apply(og)
-	for j := range n {
-		c[j] = fg[j]*c[j] + ig[j]*cg[j]
-		h[j] = og[j] * tanh(c[j])
-	}
-}
-
-// blas is gonum's pure-Go BLAS; its float32 axpy has an SSE kernel on
-// amd64. It is called per row rather than through Sgemm because Sgemm
-// spreads products of this size over goroutines, which allocates and would
-// compete with the other partition tasks for the cores.
-var blas gonum.Implementation
-
-// accumulate adds a·w to the batch rows of dst: dst[b] (ldd apart, n = len
-// of a w row wide) += Σ_k a[b·lda + k] · w[k]. A zero input skips its row
-// of w, which is exact for finite weights and makes the first step (h = 0)
-// and imputed inputs cheap.
-func accumulate(dst []float32, ldd int, a []float32, lda, batch, k int, w []float32) {
-	for b := range batch {
-		d := dst[b*ldd : b*ldd+ldd]
-		row := a[b*lda : b*lda+k]
-		for p, alpha := range row {
-			if alpha != 0 {
-				blas.Saxpy(ldd, alpha, w[p*ldd:(p+1)*ldd], 1, d, 1)
+		k := l.in + l.hid
+		xh := ws.xh[i]
+		if i > 0 {
+			p := &m.layers[i-1]
+			pk := p.in + p.hid
+			prev := ws.xh[i-1]
+			for r := r0; r < r0+n; r++ {
+				copy(xh[r*k:r*k+l.in], prev[r*pk+p.in:(r+1)*pk])
 			}
 		}
+		ldg := l.panels * panelCols
+		l.gates(xh[r0*k:], k, n, ws.gates, ldg)
+		l.cells(ws.gates, ldg, ws.c[i][r0*l.hid:], xh[r0*k+l.in:], k, n)
 	}
 }
 
 // headOut writes the dense head's output for each sequence of the batch.
 func (m *Model) headOut(ws *Workspace, batch int, out []float32) {
 	hd := &m.head
-	h := ws.h[len(ws.h)-1]
+	last := &m.layers[len(m.layers)-1]
+	k := last.in + last.hid
+	xh := ws.xh[len(ws.xh)-1]
 	for b := range batch {
 		o := out[b*hd.out : (b+1)*hd.out]
 		copy(o, hd.b)
-		hb := h[b*hd.in : (b+1)*hd.in]
+		hb := xh[b*k+last.in : (b+1)*k]
 		for j := range hd.out {
 			var s float32
 			for k, x := range hb {

@@ -29,6 +29,13 @@ type layer struct {
 	in, hid   int
 	wx, wh, b []float32
 	gate      activation // recurrent activation, on i, f, o
+
+	// w is wx stacked on wh, (in + hid) × 4·hid: the weights of the input
+	// row [x, h] the workspace keeps (wx and wh share its memory). wp and
+	// bp are w and b packed for the vector kernel (packWeights).
+	w      []float32
+	wp, bp []float32
+	panels int
 }
 
 // dense is the head: out = act(h·w + b), w in × out.
@@ -227,6 +234,12 @@ func (m *Model) addLayer(l layer) error {
 	if n := len(m.layers); n > 0 && m.layers[n-1].hid != l.in {
 		return fmt.Errorf("input size %d does not match the previous layer's %d units", l.in, m.layers[n-1].hid)
 	}
+	n := 4 * l.hid
+	l.w = make([]float32, (l.in+l.hid)*n)
+	copy(l.w, l.wx)
+	copy(l.w[l.in*n:], l.wh)
+	l.wx, l.wh = l.w[:l.in*n], l.w[l.in*n:]
+	l.wp, l.bp, l.panels = packWeights(l.w, l.b, l.in+l.hid, n)
 	m.layers = append(m.layers, l)
 	return nil
 }

@@ -3,6 +3,7 @@ package lstm_test
 import (
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
@@ -62,7 +63,20 @@ func load(t testing.TB, fx fixture) *lstm.Model {
 // absolute for outputs below 1).
 const tol = 1e-5
 
-func TestParityWithFrameworks(t *testing.T) {
+// forKernels runs f once with each kernel set this machine has (the
+// portable one always), so both paths meet the same bars.
+func forKernels(t *testing.T, f func(t *testing.T)) {
+	for _, k := range lstm.Kernels() {
+		t.Run(k, func(t *testing.T) {
+			defer lstm.UseKernels(k)()
+			f(t)
+		})
+	}
+}
+
+func TestParityWithFrameworks(t *testing.T) { forKernels(t, testParity) }
+
+func testParity(t *testing.T) {
 	for _, fx := range fixtures(t) {
 		t.Run(fx.Name, func(t *testing.T) {
 			m := load(t, fx)
@@ -110,7 +124,9 @@ func TestParityWithFrameworks(t *testing.T) {
 
 // Fed a window one step at a time from a zero state, stateful mode ends on
 // exactly the windowed output; across a batch of states as well.
-func TestStatefulEqualsWindowed(t *testing.T) {
+func TestStatefulEqualsWindowed(t *testing.T) { forKernels(t, testStatefulEqualsWindowed) }
+
+func testStatefulEqualsWindowed(t *testing.T) {
 	for _, fx := range fixtures(t) {
 		m := load(t, fx)
 		in := readNPY(t, fx.Inputs)
@@ -160,7 +176,9 @@ func TestInputMetadata(t *testing.T) {
 	}
 }
 
-func TestPredictAllocatesNothing(t *testing.T) {
+func TestPredictAllocatesNothing(t *testing.T) { forKernels(t, testPredictAllocatesNothing) }
+
+func testPredictAllocatesNothing(t *testing.T) {
 	fx := fixtures(t)[0]
 	m := load(t, fx)
 	in := readNPY(t, fx.Inputs)
@@ -194,4 +212,42 @@ func TestForwardChecksSizes(t *testing.T) {
 	f("zero steps", m.Predict(ws, seq, 0, out))
 	f("foreign workspace", m.Predict(&lstm.Workspace{}, seq, fx.Steps, out))
 	f("foreign state", m.Step(ws, []*lstm.State{{}}, seq, out))
+}
+
+// The vector and portable kernels agree on every fixture model, on its
+// inputs and on random windows scaled to saturate the gates, within the
+// parity tolerance.
+func TestKernelsAgree(t *testing.T) {
+	kernels := lstm.Kernels()
+	if len(kernels) < 2 {
+		t.Skip("no AVX2+FMA on this CPU: the portable kernels only (TestParityWithFrameworks checks them)")
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, fx := range fixtures(t) {
+		m := load(t, fx)
+		in := readNPY(t, fx.Inputs)
+		const extra = 40
+		seqs := append([]float32(nil), in.F32...)
+		for range extra * fx.Steps * m.InputSize() {
+			seqs = append(seqs, float32(r.NormFloat64()*3))
+		}
+		n := in.Shape[0] + extra
+		ws := m.NewWorkspace(n)
+		outs := make([][]float32, len(kernels))
+		for i, k := range kernels {
+			restore := lstm.UseKernels(k)
+			outs[i] = make([]float32, n*m.OutputSize())
+			err := m.PredictBatch(ws, seqs, n, fx.Steps, outs[i])
+			restore()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		for j, p := range outs[0] {
+			v := outs[1][j]
+			if d := math.Abs(float64(v - p)); d > tol*max(math.Abs(float64(p)), 1) {
+				t.Errorf("%s output %d: %s %v, %s %v", fx.Name, j, kernels[1], v, kernels[0], p)
+			}
+		}
+	}
 }
