@@ -1,9 +1,11 @@
 package xgboost_test
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/tickstream/tickstream/models/npy"
 	"github.com/tickstream/tickstream/models/xgboost"
 )
 
@@ -12,15 +14,20 @@ func benchModel(b *testing.B, file string, batch int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	in := readNPY(b, loadFixtures(b).Inputs)
+	benchRows(b, m, readNPY(b, loadFixtures(b).Inputs).F32, batch)
+}
+
+// benchRows times PredictBatch over rows, batch rows per call, cycling
+// through them, and reports the time per row.
+func benchRows(b *testing.B, m *xgboost.Model, in []float32, batch int) {
 	nf := m.NumFeature()
-	rows := in.Shape[0]
+	rows := len(in) / nf
 	out := make([]float32, batch*m.NumOutput())
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
-		r := (i * batch) % (rows - batch)
-		if err := m.PredictBatch(in.F32[r*nf:], batch, out); err != nil {
+		r := (i * batch) % (rows - batch + 1)
+		if err := m.PredictBatch(in[r*nf:], batch, out); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -36,6 +43,31 @@ func BenchmarkPredictRow(b *testing.B) {
 func BenchmarkPredictBatch166(b *testing.B) {
 	b.Run("reg", func(b *testing.B) { benchModel(b, "xgboost/reg.json", 166) })
 	b.Run("deep", func(b *testing.B) { benchModel(b, "xgboost/deep.ubj", 166) })
+}
+
+// benchDirEnv names the directory `scripts/models/bench_xgb.py --keep DIR`
+// wrote: the 500-tree depth-6 model (3 MB, not committed) and the rows the
+// script times xgboost's inplace_predict on.
+const benchDirEnv = "TICKSTREAM_XGB_BENCH_DIR"
+
+// BenchmarkPredictBatch is the issue's bar, the same model and rows as
+// bench_xgb.py: all rows in one call, and one row per call.
+func BenchmarkPredictBatch(b *testing.B) {
+	dir := os.Getenv(benchDirEnv)
+	if dir == "" {
+		b.Skipf("set %s to a directory written by scripts/models/bench_xgb.py --keep DIR", benchDirEnv)
+	}
+	m, err := xgboost.Load(filepath.Join(dir, "gbt_500x6.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	in, err := npy.ReadFile(filepath.Join(dir, "inputs.npy"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	rows := in.Shape[0]
+	b.Run("500x6/all", func(b *testing.B) { benchRows(b, m, in.F32, rows) })
+	b.Run("500x6/one", func(b *testing.B) { benchRows(b, m, in.F32, 1) })
 }
 
 func BenchmarkLoad(b *testing.B) {

@@ -10,9 +10,14 @@
 // objective's link). The objective's transform (identity, sigmoid, exp,
 // softmax) is then applied in float32.
 //
-// Trees are re-laid out at load into one flat array of 12-byte nodes whose
-// right child directly follows the left one, so a prediction touches little
-// memory and allocates nothing.
+// Speed comes from layout. At load each tree becomes a complete binary heap
+// of 8-byte splits (a leaf above the last level is repeated below itself),
+// so a walk is depth steps of i = 2i + (x ≥ cond) with no branch on the
+// data; trees too deep and thin to pad keep a sparse layout. Before the
+// walk a row is expanded into the columns the splits read, NaN already
+// turned to the side each split sends it (columns.go). Batches go tree by
+// tree over blocks of 64 rows, as xgboost's CPU predictor does, so a tree
+// stays in cache while the block walks it. Nothing is allocated per call.
 //
 // The package must not do I/O beyond reading the file it is asked to load,
 // log, or know about ticks or features: it maps rows of float32 to outputs.

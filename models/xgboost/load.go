@@ -12,9 +12,10 @@ import (
 // Model is a loaded booster. It is immutable, so any number of goroutines
 // may predict with one Model at once.
 type Model struct {
-	nodes []node  // all trees, re-laid out (see node)
-	roots []int32 // index in nodes of each tree's root, in file order
-	group []int32 // output group of each tree (tree_info)
+	trees  []tree   // in file order, which is the order their leaves are summed
+	splits []split  // complete trees (see split)
+	nodes  []node   // sparse trees (see node)
+	cols   []column // what a row is expanded into (see columns.go)
 
 	numFeature int
 	numGroup   int
@@ -27,20 +28,11 @@ type Model struct {
 	version      [3]int
 }
 
-// node is one tree node. A split sends a row to left when x < cond, to
-// left+1 when x ≥ cond, and by feat's top bit when x is NaN; a leaf (left
-// < 0) holds its output in cond. Children are placed next to each other at
-// load so one index serves both.
-type node struct {
-	cond float32
-	feat uint32 // feature index; defaultLeft bit set when NaN goes left
-	left int32
-}
-
-const defaultLeft = 1 << 31
-
 // maxGroups bounds num_class and num_target, which size per-row buffers.
 const maxGroups = 1 << 16
+
+// maxFeatures bounds num_feature, so that a column number fits a uint32.
+const maxFeatures = 1 << 24
 
 // ErrUnsupported is wrapped by the errors for models that are valid
 // xgboost but outside what the package predicts (categorical splits,
@@ -173,6 +165,9 @@ func (m *Model) readParams(learner *value) error {
 	if m.numFeature, err = param("num_feature"); err != nil {
 		return err
 	}
+	if m.numFeature > maxFeatures {
+		return fmt.Errorf("learner_model_param: %d features, more than the %d supported", m.numFeature, maxFeatures)
+	}
 	numClass, err := param("num_class")
 	if err != nil {
 		return err
@@ -251,7 +246,7 @@ func (m *Model) readTrees(model *value, weights []float32) error {
 	if weights != nil && len(weights) != n {
 		return fmt.Errorf("weight_drop: %d weights for %d trees", len(weights), n)
 	}
-	m.group = make([]int32, n)
+	group := make([]int32, n)
 	if info := model.get("tree_info"); info != nil {
 		g, err := info.ints("tree_info")
 		if err != nil {
@@ -264,37 +259,39 @@ func (m *Model) readTrees(model *value, weights []float32) error {
 			if x < 0 || x >= int64(m.numGroup) {
 				return fmt.Errorf("tree_info[%d] = %d: outside the %d output groups", i, x, m.numGroup)
 			}
-			m.group[i] = int32(x)
+			group[i] = int32(x)
 		}
 	} else if m.numGroup > 1 {
 		return errors.New("tree_info: missing, needed with several output groups")
 	}
-	m.roots = make([]int32, n)
+	raw := make([]*rawTree, n)
 	for i := range tv.arr {
 		w := float32(1)
 		if weights != nil {
 			w = weights[i]
 		}
-		root, err := m.addTree(&tv.arr[i], w)
-		if err != nil {
+		if raw[i], err = m.readTree(&tv.arr[i], w); err != nil {
 			return fmt.Errorf("trees[%d]: %w", i, err)
 		}
-		m.roots[i] = root
+	}
+	cols := m.numberColumns(raw)
+	m.trees = make([]tree, n)
+	for i, t := range raw {
+		if m.trees[i], err = m.place(t, group[i], cols); err != nil {
+			return fmt.Errorf("trees[%d]: %w", i, err)
+		}
 	}
 	return nil
 }
 
-// addTree checks one tree and appends it to m.nodes in breadth-first order
-// with sibling pairs adjacent. weight scales the leaves (DART); xgboost
-// multiplies each leaf by the tree weight in float32 before adding it, so
-// scaling at load gives the same sums.
-func (m *Model) addTree(t *value, weight float32) (int32, error) {
+// readTree reads and checks one tree. weight scales its leaves (DART).
+func (m *Model) readTree(t *value, weight float32) (*rawTree, error) {
 	if t.kind != kindObject {
-		return 0, fmt.Errorf("want an object, got a %s", t.kind)
+		return nil, fmt.Errorf("want an object, got a %s", t.kind)
 	}
 	if p := t.get("tree_param"); p != nil {
 		if v := p.get("size_leaf_vector"); v != nil && v.kind == kindString && v.str != "0" && v.str != "1" {
-			return 0, fmt.Errorf("size_leaf_vector %s: vector-leaf (multi_output_tree) trees: %w", v.str, ErrUnsupported)
+			return nil, fmt.Errorf("size_leaf_vector %s: vector-leaf (multi_output_tree) trees: %w", v.str, ErrUnsupported)
 		}
 	}
 	arr := func(key string) (*value, error) {
@@ -312,87 +309,57 @@ func (m *Model) addTree(t *value, weight float32) (int32, error) {
 	}{{"left_children", &left}, {"right_children", &right}, {"split_indices", &split}, {"default_left", &dleft}} {
 		v, err := arr(f.key)
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
 		if *f.dst, err = v.ints(f.key); err != nil {
-			return 0, err
+			return nil, err
 		}
 	}
 	v, err := arr("split_conditions")
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	if cond, err = v.floats("split_conditions"); err != nil {
-		return 0, err
+		return nil, err
 	}
 	nn := len(left)
 	if nn == 0 {
-		return 0, errors.New("no nodes")
+		return nil, errors.New("no nodes")
 	}
 	for _, x := range []struct {
 		key string
 		n   int
 	}{{"right_children", len(right)}, {"split_indices", len(split)}, {"default_left", len(dleft)}, {"split_conditions", len(cond)}} {
 		if x.n != nn {
-			return 0, fmt.Errorf("%s has %d entries, left_children %d", x.key, x.n, nn)
+			return nil, fmt.Errorf("%s has %d entries, left_children %d", x.key, x.n, nn)
 		}
 	}
 	if st := t.get("split_type"); st != nil {
 		types, err := st.ints("split_type")
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
 		for i, k := range types {
 			if k != 0 && i < nn && left[i] != -1 {
-				return 0, fmt.Errorf("node %d: categorical split: %w", i, ErrUnsupported)
+				return nil, fmt.Errorf("node %d: categorical split: %w", i, ErrUnsupported)
 			}
 		}
 	}
 
-	base := int32(len(m.nodes))
-	if len(m.nodes)+nn > math.MaxInt32/2 {
-		return 0, errors.New("model too large")
+	sh, err := shape(left, right)
+	if err != nil {
+		return nil, err
 	}
-	// Breadth-first: each split's children get two fresh adjacent slots.
-	// seen guards against cycles and
-	// shared children, which a valid tree never has.
-	seen := make([]bool, nn)
-	queue := []int64{0}
-	seen[0] = true
-	m.nodes = append(m.nodes, node{})
-	for qi := 0; qi < len(queue); qi++ {
-		i := queue[qi]
-		at := base + int32(qi)
+	for _, i := range sh.order {
 		if left[i] == -1 {
-			leaf := cond[i]
-			if weight != 1 {
-				leaf *= weight
-			}
-			m.nodes[at] = node{cond: leaf, left: -1}
 			continue
 		}
-		l, r := left[i], right[i]
-		if l < 0 || l >= int64(nn) || r < 0 || r >= int64(nn) {
-			return 0, fmt.Errorf("node %d: children %d, %d out of range [0, %d)", i, l, r, nn)
-		}
-		if seen[l] || seen[r] || l == r {
-			return 0, fmt.Errorf("node %d: child reached twice (not a tree)", i)
-		}
-		seen[l], seen[r] = true, true
-		f := split[i]
-		if f < 0 || f >= int64(m.numFeature) {
-			return 0, fmt.Errorf("node %d: split feature %d outside num_feature %d", i, f, m.numFeature)
+		if f := split[i]; f < 0 || f >= int64(m.numFeature) {
+			return nil, fmt.Errorf("node %d: split feature %d outside num_feature %d", i, f, m.numFeature)
 		}
 		if math.IsNaN(float64(cond[i])) {
-			return 0, fmt.Errorf("node %d: split condition is NaN", i)
+			return nil, fmt.Errorf("node %d: split condition is NaN", i)
 		}
-		feat := uint32(f)
-		if dleft[i] != 0 {
-			feat |= defaultLeft
-		}
-		m.nodes[at] = node{cond: cond[i], feat: feat, left: base + int32(len(queue))}
-		queue = append(queue, l, r)
-		m.nodes = append(m.nodes, node{}, node{})
 	}
-	return base, nil
+	return &rawTree{left: left, right: right, feat: split, defaultLeft: dleft, cond: cond, weight: weight, shape: sh}, nil
 }

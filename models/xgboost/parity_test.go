@@ -107,8 +107,10 @@ func TestParityWithXGBoost(t *testing.T) {
 				if err := m.PredictMargin(row, margin); err != nil {
 					t.Fatal(err)
 				}
+				// Margins are sums of the file's float32 leaves in xgboost's
+				// order: they must be its bits, not merely close.
 				for j, g := range margin {
-					if w := wantMargin.F32[r*len(margin)+j]; !marg.add(g, w) {
+					if w := wantMargin.F32[r*len(margin)+j]; !marg.add(g, w) || math.Float32bits(g) != math.Float32bits(w) {
 						t.Errorf("row %d margin %d: got %v, xgboost %v", r, j, g, w)
 					}
 				}

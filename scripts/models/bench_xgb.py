@@ -1,7 +1,7 @@
 """GBT throughput: the Go predictor vs xgboost's own inplace_predict, both
 single-threaded, on one machine, the same model and the same rows.
 
-    ~/.cache/tickstream-models/venv/bin/python scripts/models/bench_xgb.py [--rows 20000] [--trees 500] [--depth 6] [--keep DIR]
+    ~/.cache/tickstream-models/venv/bin/python scripts/models/bench_xgb.py [--rows 20000] [--trees 500] [--depth 6] [--keep DIR [--reuse]]
 
 1. `go run ./scripts/models/dumpfeatures` (the serving feature code; 13
    features) → train a regression booster (--trees, --depth, hist) on the
@@ -14,6 +14,12 @@ single-threaded, on one machine, the same model and the same rows.
    batched; it checks its outputs equal xgboost's.
 Prints both, per row, and the ratio (xgboost time / Go time: > 1 means Go
 is faster). Nothing is committed: the model lives in the temporary dir.
+--keep DIR keeps it; --reuse then times the model and rows already in DIR
+instead of training again, and `TICKSTREAM_XGB_BENCH_DIR=DIR go test
+-bench PredictBatch ./models/xgboost` runs the Go side as a benchmark.
+
+xgboost runs on one thread: nthread=1, and OMP_NUM_THREADS=1 set before it
+is imported (its OpenMP pool would otherwise size itself to the machine).
 """
 import argparse
 import json
@@ -24,8 +30,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-import xgboost as xgb
+os.environ["OMP_NUM_THREADS"] = "1"
+
+import numpy as np  # noqa: E402
+import xgboost as xgb  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 SEED = 20261125
@@ -49,10 +57,27 @@ def main():
     ap.add_argument("--depth", type=int, default=6)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--keep", help="write the model and rows here instead of a temporary dir")
+    ap.add_argument("--reuse", action="store_true", help="with --keep: time the model and rows already there")
     a = ap.parse_args()
+    if a.reuse and not a.keep:
+        ap.error("--reuse needs --keep DIR")
 
     tmp = Path(a.keep) if a.keep else Path(tempfile.mkdtemp(prefix="bench_xgb."))
     tmp.mkdir(parents=True, exist_ok=True)
+    model = tmp / f"gbt_{a.trees}x{a.depth}.json"
+    if a.reuse:
+        b = xgb.Booster(model_file=str(model))
+        rows = np.load(tmp / "inputs.npy")
+        names, train_s = b.feature_names or [""] * b.num_features(), 0.0
+    else:
+        b, rows, names, train_s = train(a, tmp, model)
+    time_both(a, tmp, model, b, rows, names, train_s)
+    if not a.keep:
+        print(f"(model and rows in {tmp}; remove it when done)", file=sys.stderr)
+
+
+def train(a, tmp, model):
+    """Dump the features, train, save the model and the test rows."""
     dump = tmp / "dump"
     subprocess.run(["go", "run", "./scripts/models/dumpfeatures", "-out", str(dump)], cwd=REPO, check=True)
     X = np.load(dump / "features.npy")
@@ -60,10 +85,10 @@ def main():
     sym = np.load(dump / "symbol.npy")
     names = json.loads((dump / "meta.json").read_text())["feature_names"]
     ok = np.isfinite(y)
-    train, test = ok & (sym < TRAIN_SYMBOLS), sym >= TRAIN_SYMBOLS
+    is_train, is_test = ok & (sym < TRAIN_SYMBOLS), sym >= TRAIN_SYMBOLS
 
     t0 = time.perf_counter()
-    dtrain = xgb.DMatrix(X[train], np.clip(y[train], -50, 50), feature_names=names, missing=np.nan)
+    dtrain = xgb.DMatrix(X[is_train], np.clip(y[is_train], -50, 50), feature_names=names, missing=np.nan)
     # max_depth alone lets hist stop early on a branch; min_child_weight 0
     # and no regularisation of splits grow every tree to full depth.
     params = {"objective": "reg:squarederror", "max_depth": a.depth, "tree_method": "hist", "seed": SEED,
@@ -71,12 +96,16 @@ def main():
     b = xgb.train(params, dtrain, a.trees)
     b.set_attr(horizon="10s", target="log_return_bps")
     train_s = time.perf_counter() - t0
-    model = tmp / f"gbt_{a.trees}x{a.depth}.json"
     b.save_model(str(model))
 
-    rows = X[test][: a.rows].astype(np.float32)
+    rows = X[is_test][: a.rows].astype(np.float32)
     rows = np.ascontiguousarray(np.resize(rows, (a.rows, rows.shape[1])))  # repeat if the test set is short
     np.save(tmp / "inputs.npy", rows)
+    return b, rows, names, train_s
+
+
+def time_both(a, tmp, model, b, rows, names, train_s):
+    """Time xgboost and Go on the same model and rows; print both."""
     b.set_param({"nthread": 1})
     want = b.inplace_predict(rows).astype(np.float32)
     np.save(tmp / "expected.npy", want)
@@ -98,7 +127,7 @@ def main():
     res = {
         "xgboost": xgb.__version__, "trees": a.trees, "depth": a.depth, "leaves": leaves, "rows": n,
         "features": len(names), "train_s": round(train_s, 1), "model_bytes": model.stat().st_size,
-        "cpu": cpu_name(), "max_abs_diff": go["max_abs_diff"],
+        "cpu": cpu_name(), "max_abs_diff": go["max_abs_diff"], "rows_not_bit_identical": go["rows_differ"],
         "ns_per_row": {"xgboost_one_row": py_row * 1e9, "xgboost_batched": py_batch * 1e9,
                        "go_one_row": go["one_row_ns"], "go_batched": go["batched_ns"]},
         "ratio_xgboost_over_go": {"one_row": py_row * 1e9 / go["one_row_ns"],
@@ -110,8 +139,6 @@ def main():
           f"xgboost/Go {res['ratio_xgboost_over_go']['one_row']:.2f}")
     print(f"  batched:          xgboost {py_batch * 1e9:10.0f}   Go {go['batched_ns']:10.0f}   "
           f"xgboost/Go {res['ratio_xgboost_over_go']['batched']:.2f}")
-    if not a.keep:
-        print(f"(model and rows in {tmp}; remove it when done)", file=sys.stderr)
 
 
 def cpu_name():
