@@ -183,6 +183,9 @@ func TestReloadDropsNoTick(t *testing.T) {
 	}
 	files := [][2]string{{"xgboost/deep.ubj", "lstm/keras_60x5_128.safetensors"}, {"xgboost/reg.json", "lstm/torch_60x5_64.safetensors"}}
 	stop := make(chan struct{})
+	// polled says a reload finished; the market waits for one every 50
+	// batches so reloads interleave with batches however fast inference is.
+	polled := make(chan struct{}, 1)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -208,6 +211,10 @@ func TestReloadDropsNoTick(t *testing.T) {
 				}
 			}
 			w.Poll()
+			select {
+			case polled <- struct{}{}:
+			default:
+			}
 		}
 	}()
 	p := models.NewPredictor(r, models.PredictorOptions{})
@@ -231,6 +238,13 @@ func TestReloadDropsNoTick(t *testing.T) {
 					t.Fatal(err)
 				}
 				batches++
+				if batches%50 == 0 {
+					select {
+					case <-polled:
+					case <-time.After(10 * time.Second):
+						t.Fatal("no model reload finished in 10 s")
+					}
+				}
 				var x, l int
 				for _, row := range rows {
 					versions[row.Model+row.ModelVersion] = true
