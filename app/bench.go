@@ -28,18 +28,32 @@ func BenchFlags(fs *flag.FlagSet) func(context.Context, *config.Config) error {
 	ticks := fs.Int64("ticks", 2_000_000, "throughput: ticks pre-produced and then consumed")
 	latFor := fs.Duration("latency-for", 90*time.Second, "latency: how long to run 1 Hz per symbol (0 skips)")
 	skipTP := fs.Bool("skip-throughput", false, "only run the latency benchmark")
+	set := fs.String("models", benchModelsNone, "latency: models served on every symbol: none, xgboost, lstm or both")
+	compare := fs.Bool("compare-models", false, "latency: run twice, models none then both, and print the difference")
+	var bm benchModels
+	fs.StringVar(&bm.xgboost, "xgboost", "", fmt.Sprintf("latency: XGBoost model file (default: generate %d trees of depth %d)", benchTrees, benchDepth))
+	fs.StringVar(&bm.lstm, "lstm", benchLSTMFixture, "latency: LSTM safetensors file (windowed)")
+	fs.DurationVar(&bm.cadence, "cadence", time.Second, "latency: models.cadence with --models or --compare-models")
 	return func(ctx context.Context, cfg *config.Config) error {
 		cfg.Kafka.Brokers = nil
 		cfg.Log.Level = "warn"
+		if *compare && *set != benchModelsNone {
+			return fmt.Errorf("--compare-models runs --models none and both: give one of the two flags")
+		}
 		if !*skipTP {
 			if err := benchThroughput(ctx, *cfg, *ticks); err != nil {
 				return err
 			}
 		}
-		if *latFor > 0 {
-			return benchLatency(ctx, *cfg, *latFor)
+		switch {
+		case *latFor <= 0:
+			return nil
+		case *compare:
+			return compareModels(ctx, *cfg, *latFor, bm)
+		case *set != benchModelsNone:
+			return benchModelsLatency(ctx, *cfg, *latFor, bm, *set)
 		}
-		return nil
+		return benchLatency(ctx, *cfg, *latFor)
 	}
 }
 
@@ -98,59 +112,115 @@ func benchThroughput(ctx context.Context, cfg config.Config, n int64) error {
 	return nil
 }
 
-// benchLatency runs the nominal load (every symbol at 1 Hz, wall-clock event
-// times) and measures tick-to-alert latency: alert published minus the event
-// time of the tick that raised it.
+// benchLatency runs the nominal load with the operators only and prints
+// tick-to-alert latency.
 func benchLatency(ctx context.Context, cfg config.Config, d time.Duration) error {
-	b, err := newBenchRig(&cfg)
+	fmt.Printf("latency: %d symbols at %.0f Hz for %v…\n", len(cfg.AllSymbols()), cfg.Simulator.Rate, d)
+	r, err := runLatency(ctx, cfg, d, nil, 0)
 	if err != nil {
 		return err
+	}
+	if r.noAlerts != nil {
+		return r.noAlerts
+	}
+	r.print()
+	return nil
+}
+
+// latencyResult is one run of the nominal load.
+type latencyResult struct {
+	ticks, accepted, predictions int64
+	lat                          []time.Duration // tick-to-alert, sorted
+	cpu                          float64         // the process's, in cores
+	// noAlerts is set when lat is empty: the figures need at least one.
+	noAlerts error
+}
+
+func (r *latencyResult) q(p float64) time.Duration {
+	return r.lat[min(len(r.lat)-1, int(p*float64(len(r.lat))))]
+}
+
+func (r *latencyResult) max() time.Duration { return r.lat[len(r.lat)-1] }
+
+func (r *latencyResult) print() {
+	fmt.Printf("  %d ticks, %d alerts, %d predictions: tick-to-alert p50 %v, p99 %v, max %v; CPU %.1f%% of one core\n",
+		r.ticks, len(r.lat), r.predictions, r.q(0.50), r.q(0.99), r.max(), 100*r.cpu)
+}
+
+// runLatency runs the nominal load (every symbol at the simulator's rate,
+// wall-clock event times) for d, serving the models of files (none: the
+// operators only), and measures tick-to-alert latency: alert published
+// minus the event time of the tick that raised it. Alerts of ticks in the
+// first steady of the run are not counted. With models it fails unless
+// they predicted what the cadence says. A run without alerts is no error
+// here (noAlerts says so): the caller needs them to print figures.
+func runLatency(ctx context.Context, cfg config.Config, d time.Duration, files []config.ModelFile, steady time.Duration) (*latencyResult, error) {
+	cfg.Models.Files = files
+	reg, _, err := loadModels(&cfg, zap.NewNop())
+	if err != nil {
+		return nil, err
+	}
+	b, err := newBenchRig(&cfg)
+	if err != nil {
+		return nil, err
 	}
 	defer b.close()
 	prod, store := b.prod, b.store
 	feed, err := engine.NewProducer(&cfg.Kafka)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer feed.Close()
 	// Plant often so there are enough alerts to read a p99 from.
 	cfg.Simulator.SpikeEvery, cfg.Simulator.DropEvery = 3*time.Minute, 6*time.Minute
-	rec := &latencyRecorder{}
-	eng, err := engine.New(&cfg, engine.Deps{Log: zap.NewNop(), Store: store, Producer: prod, Alerts: rec})
+	start := time.Now()
+	rec := &latencyRecorder{from: start.Add(steady).UnixMilli()}
+	eng, err := engine.New(&cfg, engine.Deps{Log: zap.NewNop(), Store: store, Producer: prod, Alerts: rec, Models: reg})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	s, err := sim.New(cfg.AllSymbols(), cfg.Simulator, time.Now())
+	s, err := sim.New(cfg.AllSymbols(), cfg.Simulator, start)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	fmt.Printf("latency: %d symbols at %.0f Hz for %v…\n", len(cfg.AllSymbols()), cfg.Simulator.Rate, d)
 	rctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	go func() {
 		_, _ = (&sim.Producer{Client: feed, Topic: cfg.Kafka.Topic}).Run(rctx, s, cfg.Simulator.Rate, 0)
 	}()
+	runtime.GC()
 	cpu0 := cpuTime()
 	if err := eng.Run(rctx); err != nil {
-		return err
+		return nil, err
 	}
-	lat := rec.sorted()
-	if len(lat) == 0 {
-		return fmt.Errorf("no alerts raised in %v: run longer (warm-up is %d ticks)", d, cfg.Anomaly.WarmupTicks)
+	r := &latencyResult{
+		ticks: eng.Stats.Records.Load(), accepted: eng.Stats.Accepted.Load(), predictions: eng.Stats.Predictions.Load(),
+		lat: rec.sorted(), cpu: (cpuTime() - cpu0).Seconds() / d.Seconds(),
 	}
-	q := func(p float64) time.Duration { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
-	fmt.Printf("  %d ticks, %d alerts: tick-to-alert p50 %v, p99 %v, max %v; CPU %.1f%% of one core\n",
-		eng.Stats.Records.Load(), len(lat), q(0.50), q(0.99), lat[len(lat)-1],
-		100*(cpuTime()-cpu0).Seconds()/d.Seconds())
-	return nil
+	if len(files) > 0 {
+		err := checkPredictions(len(files), len(cfg.AllSymbols()), cfg.Simulator.Rate, cfg.Models.Cadence,
+			r.accepted, r.predictions, eng.Stats.PredictionErrors.Load())
+		if err != nil {
+			return nil, fmt.Errorf("models: %w", err)
+		}
+	}
+	if len(r.lat) == 0 {
+		r.noAlerts = fmt.Errorf("no alerts raised in %v (%v of it not counted): run longer; the simulator plants "+
+			"anomalies only after its warm-up (a 300-tick window and a minute of history: ≈ 6 min at 1 Hz)", d, steady)
+	}
+	return r, nil
 }
 
 type latencyRecorder struct {
-	mu  sync.Mutex
-	lat []time.Duration
+	from int64 // alerts of ticks before this (Unix ms) are not counted
+	mu   sync.Mutex
+	lat  []time.Duration
 }
 
 func (r *latencyRecorder) Publish(a *operators.Alert, _ int32, _ int64) {
+	if a.TS < r.from {
+		return
+	}
 	l := time.Since(time.UnixMilli(a.TS))
 	r.mu.Lock()
 	r.lat = append(r.lat, l)
@@ -172,8 +242,8 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// benchRig is what both benchmarks run on: the embedded broker, the
-// engine's producer and a throwaway local lake.
+// benchRig is what both benchmarks run on: the embedded broker (with the
+// predictions topic), the engine's producer and a throwaway local lake.
 type benchRig struct {
 	emb   *engine.Embedded
 	prod  *kgo.Client
@@ -188,7 +258,7 @@ func newBenchRig(cfg *config.Config) (b *benchRig, err error) {
 			b.close()
 		}
 	}()
-	if b.emb, err = engine.StartEmbedded(&cfg.Kafka); err != nil {
+	if b.emb, err = engine.StartEmbedded(&cfg.Kafka, cfg.Models.Topic); err != nil {
 		return nil, err
 	}
 	if b.prod, err = engine.NewProducer(&cfg.Kafka); err != nil {
