@@ -12,12 +12,14 @@
 // # Clock
 //
 // Event time is virtual. Ticks come in rounds: each round visits every symbol
-// once, in the order given to New. Round k starts at start + k·step with step
-// = 1000/Rate ms (1 s when Rate is 0), and the symbol at position j of N gets
+// once, in the order given to New (or to SetSymbols, from the next round on).
+// Round k starts at start + k·step with step = 1000/Rate ms (1 s when Rate is
+// 0), and the symbol at position j of N gets
 // ts = roundStart + floor(j·step/N): the round is spread over its interval the
 // way the Producer spreads it on the wall clock, so with a paced Producer each
 // tick is sent at its own event time. Per symbol, ticks are one step apart
-// (±1 ms of rounding when step is not whole). Rates above 1000/s are refused:
+// (±1 ms of rounding when step is not whole; SetSymbols may move one gap).
+// Rates above 1000/s are refused:
 // two ticks of one symbol would share a millisecond.
 //
 // # Model

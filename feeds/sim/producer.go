@@ -28,6 +28,12 @@ type Producer struct {
 	// flush outlives ctx on purpose: records already handed to the client
 	// are delivered when Run stops, so stopping loses nothing it produced.
 	FlushTimeout time.Duration
+	// Symbols, when set, changes what is simulated while Run runs: each
+	// list received replaces the symbols from the next round on
+	// (Sim.SetSymbols), and a paced run keeps its rate per symbol. A list
+	// SetSymbols refuses (empty, or a name twice) is ignored. It is looked
+	// at once per round.
+	Symbols <-chan []string
 }
 
 // Run produces ticks from s until it has produced limit of them (limit > 0)
@@ -83,6 +89,22 @@ func (p *Producer) Run(ctx context.Context, s *Sim, rate float64, limit int64) (
 		// whenever there is time to sleep).
 		if out.failed.Load() || (n%1024 == 0 && ctx.Err() != nil) {
 			break
+		}
+		if p.Symbols != nil && s.pos == 0 {
+			select {
+			case names := <-p.Symbols:
+				if s.SetSymbols(names) == nil {
+					for _, name := range names {
+						if keys[name] == nil {
+							keys[name] = []byte(name)
+						}
+					}
+					if pace != nil {
+						pace.rebase(n, len(names))
+					}
+				}
+			default:
+			}
 		}
 		if pace != nil && !pace.wait(ctx, n) {
 			break
@@ -150,7 +172,9 @@ func (o *outcome) first() error {
 // pacer spaces ticks evenly on the wall clock: n symbols at rate rounds per
 // second is one tick every 1/(rate·n) s.
 type pacer struct {
-	start time.Time
+	start time.Time // when tick base is due
+	base  int64
+	rate  float64
 	every float64 // ns between ticks
 	timer *time.Timer
 }
@@ -162,12 +186,25 @@ const minSleep = time.Millisecond
 func newPacer(start time.Time, rate float64, symbols int) *pacer {
 	t := time.NewTimer(time.Hour)
 	t.Stop()
-	return &pacer{start: start, every: float64(time.Second) / (rate * float64(symbols)), timer: t}
+	return &pacer{start: start, rate: rate, every: float64(time.Second) / (rate * float64(symbols)), timer: t}
+}
+
+// due is when tick i of the run is to be sent.
+func (p *pacer) due(i int64) time.Time {
+	return p.start.Add(time.Duration(float64(i-p.base) * p.every))
+}
+
+// rebase keeps tick i where it is due and spaces the ticks after it for a
+// new number of symbols.
+func (p *pacer) rebase(i int64, symbols int) {
+	p.start = p.start.Add(time.Duration(float64(i-p.base) * p.every))
+	p.base = i
+	p.every = float64(time.Second) / (p.rate * float64(symbols))
 }
 
 // wait blocks until tick i of the run is due; false means ctx ended.
 func (p *pacer) wait(ctx context.Context, i int64) bool {
-	d := time.Until(p.start.Add(time.Duration(float64(i) * p.every)))
+	d := time.Until(p.due(i))
 	if d < minSleep {
 		return true
 	}

@@ -3,9 +3,7 @@ package sim
 import (
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"math"
-	"math/rand/v2"
 	"time"
 
 	"github.com/tickstream/tickstream/config"
@@ -57,6 +55,10 @@ type Sim struct {
 
 	planted []Event
 	stats   stats
+
+	// pending is the symbol list SetSymbols asked for, taken at the next
+	// round's start; nil: no change.
+	pending []string
 }
 
 // stats counts what the tests want to see from inside.
@@ -90,8 +92,8 @@ type params struct {
 // New returns a simulator for symbols whose round 0 starts at start. Rate in
 // cfg sets the event-time step (0 means 1 s); Seed fixes everything else.
 func New(symbols []string, cfg config.Simulator, start time.Time) (*Sim, error) {
-	if len(symbols) == 0 {
-		return nil, errors.New("sim: no symbols")
+	if err := checkSymbols(symbols); err != nil {
+		return nil, err
 	}
 	if err := checkRate(cfg.Rate); err != nil {
 		return nil, err
@@ -99,7 +101,6 @@ func New(symbols []string, cfg config.Simulator, start time.Time) (*Sim, error) 
 	if cfg.SpikeEvery < 0 || cfg.DropEvery < 0 {
 		return nil, fmt.Errorf("sim: spike_every %v and drop_every %v must not be negative", cfg.SpikeEvery, cfg.DropEvery)
 	}
-	seen := make(map[string]bool, len(symbols))
 	s := &Sim{
 		cfg:   cfg,
 		syms:  make([]symbol, len(symbols)),
@@ -109,16 +110,7 @@ func New(symbols []string, cfg config.Simulator, start time.Time) (*Sim, error) 
 	s.stepMS = stepOf(cfg.Rate)
 	vols := make([]uint32, len(symbols)*volWindow)
 	for i, name := range symbols {
-		if name == "" {
-			return nil, fmt.Errorf("sim: symbol %d is empty", i)
-		}
-		if seen[name] {
-			return nil, fmt.Errorf("sim: symbol %q listed twice", name)
-		}
-		seen[name] = true
-		h := fnv.New64a()
-		h.Write([]byte(name))
-		s.syms[i].init(name, rand.New(rand.NewPCG(uint64(cfg.Seed), h.Sum64())), vols[i*volWindow:(i+1)*volWindow])
+		s.syms[i].init(name, symbolRand(cfg.Seed, name), vols[i*volWindow:(i+1)*volWindow])
 	}
 	return s, nil
 }
@@ -155,8 +147,9 @@ func (s *Sim) SetClock(start time.Time, rate float64) error {
 // Symbols returns the symbols in round order.
 func (s *Sim) Symbols() []string { return append([]string(nil), s.names...) }
 
-// Generated returns the number of ticks generated so far; modulo the number
-// of symbols it is the position of the next tick in its round.
+// Generated returns the number of ticks generated so far; until SetSymbols
+// changes the symbols, modulo their number it is the position of the next
+// tick in its round.
 func (s *Sim) Generated() int64 { return s.ticks }
 
 // Planted returns a copy of the events planted in the ticks generated so far,
@@ -167,6 +160,9 @@ func (s *Sim) Planted() []Event { return append([]Event(nil), s.planted...) }
 // log of planted events grows now and then.
 func (s *Sim) Next(t *tick.Tick) {
 	if s.pos == 0 {
+		if s.pending != nil {
+			s.applySymbols()
+		}
 		if s.ticks == 0 {
 			s.begin()
 		}
