@@ -2,18 +2,23 @@
 GO ?= go
 PKG := ./...
 
-.PHONY: run build release test test-unit test-race test-kafka test-compat test-s3 test-deploy bench bench-go fuzz clean
+.PHONY: run ui build release test test-unit test-race test-kafka test-compat test-s3 test-deploy test-browser bench bench-go fuzz clean
 
-run: ## run the engine on the embedded default (in-process broker, simulator, ./data lake)
+run: ui ## run the engine on the embedded default (in-process broker, simulator, ./data lake, dashboard on :8080)
 	$(GO) run . run
 
-build:
+# The dashboard's page: sinks/dashboard/ui → ui/dist, embedded by the next go build.
+# npm ci installs exactly package-lock.json; esbuild needs no install script.
+ui:
+	cd sinks/dashboard/ui && npm ci --no-audit --no-fund --ignore-scripts && npm run build
+
+build: ui
 	$(GO) build -trimpath -o bin/tickstream .
 
-release: ## linux/amd64 + linux/arm64 binaries in bin/ (cgo for DuckDB; arm64 via gcc-aarch64-linux-gnu)
+release: ui ## linux/amd64 + linux/arm64 binaries in bin/ (cgo for DuckDB; arm64 via gcc-aarch64-linux-gnu)
 	scripts/release.sh
 
-test: test-unit test-race test-deploy test-kafka test-compat test-s3 ## the whole suite, as CI runs it
+test: test-unit test-race test-deploy test-browser test-kafka test-compat test-s3 ## the whole suite, as CI runs it
 
 test-unit:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
@@ -23,6 +28,11 @@ test-unit:
 # The packages where goroutines meet: the engine's tasks and rebalance callbacks.
 test-race:
 	$(GO) test -count=1 -race -short ./engine/... ./sinks/... ./operators/... ./app/...
+
+# The dashboard in headless Chromium (Debian's chromium, installed when missing);
+# builds the UI itself. Screenshots in artifacts/browser/.
+test-browser:
+	scripts/test-browser.sh
 
 # Real Apache Kafka 4.4 (3-node KRaft, then SASL_SSL) from Maven Central.
 test-kafka:

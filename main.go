@@ -44,7 +44,12 @@ func main() {
 	var run func(ctx context.Context, cfg *config.Config) error
 	switch cmd {
 	case "run":
-		run = app.RunCommand
+		// SIGHUP reloads the config file (as do edits to it); see app.Reload.
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		run = func(ctx context.Context, cfg *config.Config) error {
+			return app.RunCommand(ctx, cfg, app.Reload{Path: *cfgPath, Signal: hup})
+		}
 	case "feed":
 		run = app.FeedFlags(fs)
 	case "bench":

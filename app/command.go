@@ -19,7 +19,8 @@ import (
 // RunCommand is `tickstream run` with its logger and a hard stop: once ctx
 // ends, the process gets engine.shutdown_timeout (plus a margin for leaving
 // the group) to flush and commit, then exits non-zero rather than hang.
-func RunCommand(ctx context.Context, cfg *config.Config) error {
+// Edits to the config file rl names are applied as it runs (reload.go).
+func RunCommand(ctx context.Context, cfg *config.Config, rl Reload) error {
 	log, err := NewLogger(cfg.Log)
 	if err != nil {
 		return err
@@ -31,7 +32,7 @@ func RunCommand(ctx context.Context, cfg *config.Config) error {
 		log.Error("shutdown took longer than engine.shutdown_timeout; exiting without a clean stop")
 		os.Exit(1)
 	}()
-	return Run(ctx, cfg, log)
+	return Run(ctx, cfg, log, rl)
 }
 
 // FeedFlags declares `tickstream feed`'s flags and returns the command: one

@@ -78,7 +78,7 @@ func TestRunServesModels(t *testing.T) {
 	core, logs := observer.New(zap.InfoLevel)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg, zap.New(core)) }()
+	go func() { done <- Run(ctx, cfg, zap.New(core), Reload{}) }()
 	stopped := false
 	defer func() {
 		cancel()

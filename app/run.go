@@ -17,11 +17,13 @@ import (
 )
 
 // Run is `tickstream run`: the engine, plus the embedded broker and the
-// simulator when config asks for them. It returns when ctx ends and
-// everything has been flushed and committed, or on the first failure.
-func Run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
-	// Decide before StartEmbedded points kafka.brokers at the embedded broker.
-	embedded, simulate := cfg.Embedded(), cfg.SimulatorOn()
+// simulator when config asks for them, and with rl set the config reloader
+// (reload.go). It returns when ctx ends and everything has been flushed and
+// committed, or on the first failure.
+func Run(ctx context.Context, cfg *config.Config, log *zap.Logger, rl Reload) error {
+	// Decide before StartEmbedded points kafka.brokers at the embedded broker,
+	// and keep the config as loaded for the reloader to compare edits with.
+	embedded, simulate, base := cfg.Embedded(), cfg.SimulatorOn(), cfg.Clone()
 	reg, predTopics, err := loadModels(cfg, log.Named("models"))
 	if err != nil {
 		return err
@@ -74,6 +76,13 @@ func Run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		return err
 	}
 	pubs = append(pubs, netPubs...)
+	hub, err := newDashboardHub(cfg, reg) // nil when dashboard.listen is ""
+	if err != nil {
+		return err
+	}
+	if hub != nil {
+		pubs = append(pubs, hub)
+	}
 	// Runs after the engine has stopped (defers run after g.Wait), so every
 	// alert it raised is queued; bounded to stay inside RunCommand's hard stop.
 	defer func() {
@@ -84,17 +93,26 @@ func Run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		}
 	}()
 
-	eng, err := engine.New(cfg, engine.Deps{Log: log.Named("engine"), Store: store, Alerts: pubs, Producer: prod, Models: reg})
+	eng, err := engine.New(cfg, engine.Deps{Log: log.Named("engine"), Store: store, Alerts: pubs, Producer: prod, Models: reg,
+		LiveView: liveView(hub)})
 	if err != nil {
 		return err
 	}
+	// Bound before anything runs, so a port in use fails the start.
+	dash, err := startDashboard(cfg, hub, eng, reg, log.Named("dashboard"))
+	if err != nil {
+		return err
+	}
+	defer dash.Close()
 
 	g, gctx := errgroup.WithContext(ctx)
 	if reg != nil {
 		w := models.NewWatcher(reg, cfg.Models.ReloadInterval)
 		g.Go(func() error { return w.Run(gctx) })
 	}
+	var simSymbols chan []string // a config reload's new symbol list
 	if simulate {
+		simSymbols = make(chan []string, 1)
 		s, err := sim.New(cfg.AllSymbols(), cfg.Simulator, time.Now())
 		if err != nil {
 			return fmt.Errorf("simulator: %w", err)
@@ -108,7 +126,7 @@ func Run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 		}
 		defer feed.Close()
 		g.Go(func() error {
-			_, err := (&sim.Producer{Client: feed, Topic: cfg.Kafka.Topic}).Run(gctx, s, cfg.Simulator.Rate, 0)
+			_, err := (&sim.Producer{Client: feed, Topic: cfg.Kafka.Topic, Symbols: simSymbols}).Run(gctx, s, cfg.Simulator.Rate, 0)
 			if err != nil && gctx.Err() == nil {
 				return fmt.Errorf("simulator: %w", err)
 			}
@@ -128,6 +146,21 @@ func Run(ctx context.Context, cfg *config.Config, log *zap.Logger) error {
 			}
 			return err
 		})
+	}
+	if rl.on() {
+		r, err := newReloader(rl, base, log.Named("config"), eng.Reload)
+		if err != nil {
+			return err
+		}
+		r.simSymbols = simSymbols
+		if src := cfg.FeedSource(); src == "yahoo" || src == "alphavantage" {
+			r.pollFeed = src
+		}
+		w := r.watch()
+		g.Go(func() error { return r.loop(gctx, w) })
+	}
+	if dash != nil {
+		g.Go(func() error { return dash.Serve(gctx) }) // closes the SSE streams when gctx ends
 	}
 	g.Go(func() error { return eng.Run(gctx) })
 	if err := g.Wait(); err != nil {

@@ -25,6 +25,7 @@ type Config struct {
 	Feeds     Feeds     `yaml:"feeds"`
 	Log       Log       `yaml:"log"`
 	Engine    Engine    `yaml:"engine"`
+	Dashboard Dashboard `yaml:"dashboard"`
 }
 
 // Kafka says where ticks come from and where rejects and alerts go.
@@ -332,4 +333,24 @@ type Log struct {
 type Engine struct {
 	// ShutdownTimeout bounds the flush and commit after SIGINT/SIGTERM.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+}
+
+// Dashboard configures the HTTP server of `tickstream run`: the live
+// dashboard, its JSON API, /metrics and the health checks.
+type Dashboard struct {
+	// Listen is host:port; "" turns the server off.
+	Listen string `yaml:"listen"`
+	// Token is the bearer token every route but /healthz and /readyz
+	// needs; required when Listen is not a loopback address. Write
+	// "${TICKSTREAM_DASHBOARD_TOKEN}" and keep it in the environment.
+	Token Secret `yaml:"token"`
+	// History is how far back the in-memory series of each symbol reach,
+	// sampled every PushInterval.
+	History time.Duration `yaml:"history"`
+	// PushInterval is how often live clients get the symbols that changed.
+	PushInterval time.Duration `yaml:"push_interval"`
+	// AlertsKept is the length of the in-memory alert feed.
+	AlertsKept int `yaml:"alerts_kept"`
+	// SQLRowLimit is the most rows /api/sql returns.
+	SQLRowLimit int `yaml:"sql_row_limit"`
 }

@@ -95,5 +95,12 @@ func Default() *Config {
 		},
 		Log:    Log{Level: "info", Format: "console"},
 		Engine: Engine{ShutdownTimeout: 30 * time.Second},
+		Dashboard: Dashboard{
+			Listen:       "127.0.0.1:8080",
+			History:      15 * time.Minute,
+			PushInterval: time.Second,
+			AlertsKept:   500,
+			SQLRowLimit:  10_000,
+		},
 	}
 }

@@ -119,6 +119,7 @@ func (c *Config) limits(src map[string]origin) []limit {
 			want: "be host:port", got: show(b)})
 	}
 	ls = append(ls, c.feedLimits()...)
+	ls = append(ls, c.dashboardLimits()...)
 	ls = append(ls, c.modelLimits(src)...)
 	ls = append(ls, c.symbolLimits(src)...)
 
@@ -405,4 +406,58 @@ func (c *Config) modelLimits(src map[string]origin) []limit {
 		first[f.Name] = i
 	}
 	return ls
+}
+
+// dashboardSamples bounds history / push_interval, the samples kept per
+// symbol: 20 bytes each, so 3600 samples of 1000 symbols are 72 MB.
+const dashboardSamples = 3600
+
+// dashboardLimits checks the dashboard section. A server reachable from
+// other machines must ask for a token, and a token short enough to guess
+// protects nothing; the token itself is never shown.
+func (c *Config) dashboardLimits() []limit {
+	d := &c.Dashboard
+	tokenLen := fmt.Sprintf("%d characters", len(d.Token))
+	ls := []limit{
+		{key: "dashboard.listen", ok: d.Listen == "" || isListen(d.Listen),
+			want: `be "" (off) or host:port, e.g. 127.0.0.1:8080`, got: show(d.Listen)},
+		{key: "dashboard.token", ok: !isListen(d.Listen) || d.Token != "" || ListenIsLoopback(d.Listen),
+			want: "be set when dashboard.listen is not a loopback address (" + d.Listen + " is reachable from other machines; " +
+				"e.g. token: ${TICKSTREAM_DASHBOARD_TOKEN}, or listen on 127.0.0.1)", got: `""`},
+		{key: "dashboard.token", ok: d.Token == "" || len(d.Token) >= 16,
+			want: "be empty or at least 16 characters", got: tokenLen},
+		in("dashboard.push_interval", d.PushInterval, 100*time.Millisecond, time.Minute),
+		in("dashboard.history", d.History, time.Second, 24*time.Hour),
+		in("dashboard.alerts_kept", d.AlertsKept, 1, 100_000),
+		in("dashboard.sql_row_limit", d.SQLRowLimit, 1, 1_000_000),
+	}
+	// Only against a valid interval, which is reported above otherwise.
+	if d.PushInterval >= 100*time.Millisecond && d.PushInterval <= time.Minute && d.History/d.PushInterval > dashboardSamples {
+		ls = append(ls, limit{key: "dashboard.history", want: fmt.Sprintf("be at most %d × dashboard.push_interval (%s), the samples kept per symbol",
+			dashboardSamples, show(dashboardSamples*d.PushInterval)), got: show(d.History)})
+	}
+	return ls
+}
+
+// isListen reports whether s is host:port with a port in [1, 65535]; an
+// empty host means every interface.
+func isListen(s string) bool {
+	_, port, err := net.SplitHostPort(s)
+	n, perr := strconv.Atoi(port)
+	return err == nil && perr == nil && n >= 1 && n <= 65535
+}
+
+// ListenIsLoopback reports whether a listen address (host:port) accepts
+// connections from this machine only: "localhost" or a loopback IP. An
+// empty host (every interface) and any other name are not.
+func ListenIsLoopback(listen string) bool {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

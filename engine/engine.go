@@ -26,18 +26,22 @@ import (
 type Engine struct {
 	cfg      *config.Config
 	log      *zap.Logger
-	pipe     *operators.Pipeline
-	symbols  []string
 	store    lake.BlobStore
 	alerts   alert.Publisher
 	prod     *kgo.Client // DLQ, alerts and predictions; shared by all tasks
 	cons     *kgo.Client
 	spoolDir string
 
+	// current holds the settings a config reload may change (reload.go):
+	// the operator pipeline, the symbols and the predictor's options.
+	// Tasks take them at start and whenever they are replaced; reloadMu
+	// serialises Reload.
+	current  atomic.Pointer[settings]
+	reloadMu sync.Mutex
+
 	// Predictions: off when reg is nil. Each task owns a Predictor made
-	// with predOpts; its rows go to the lake and to predTopic.
+	// with its settings' options; its rows go to the lake and to predTopic.
 	reg       *models.Registry
-	predOpts  models.PredictorOptions
 	predTopic string
 	// predProduced is the one callback of every prediction record, so
 	// producing one allocates no closure; predErrAt throttles its log.
@@ -53,6 +57,9 @@ type Engine struct {
 	fail context.CancelCauseFunc
 
 	Stats Stats
+
+	live   LiveView // nil: no live view
+	health health   // read by Consuming, LakeWritable and Partitions
 }
 
 // Deps are what the engine is wired to; main builds them from config.
@@ -65,6 +72,9 @@ type Deps struct {
 	// Models are the prediction models to serve (config models.files);
 	// nil: no predictions.
 	Models *models.Registry
+	// LiveView, if set, gets each batch's latest quotes and predictions
+	// (the dashboard).
+	LiveView LiveView
 }
 
 // New validates the operator graph and returns an engine ready to Run.
@@ -85,18 +95,20 @@ func New(cfg *config.Config, d Deps) (*Engine, error) {
 	e := &Engine{
 		cfg:       cfg,
 		log:       d.Log,
-		pipe:      pipe,
-		symbols:   cfg.AllSymbols(),
 		store:     d.Store,
 		alerts:    d.Alerts,
 		prod:      d.Producer,
 		spoolDir:  d.SpoolDir,
 		tasks:     make(map[int32]*task),
 		reg:       d.Models,
-		predOpts:  models.PredictorOptions{Every: cfg.Models.Cadence},
 		predTopic: cfg.Models.Topic,
+		live:      d.LiveView,
 	}
+	e.current.Store(newSettings(cfg, pipe))
 	e.predProduced = e.onPredictionProduced
+	if d.Models != nil {
+		e.Stats.ModelSeconds = make([]Histogram, d.Models.Len())
+	}
 	return e, nil
 }
 
@@ -133,11 +145,15 @@ func (e *Engine) Run(ctx context.Context) error {
 		return fmt.Errorf("kafka consumer: %w", err)
 	}
 	e.cons = cl
+	e.health.client.Store(cl)
+	defer e.health.stopped.Store(true)
 	e.log.Info("consuming", zap.Strings("brokers", k.Brokers), zap.String("topic", k.Topic), zap.String("group", k.Group))
 
 	errorLog := throttle{every: 10 * time.Second}
 	for {
+		e.health.polling(true)
 		fetches := cl.PollRecords(ctx, 10000)
+		e.health.polling(false)
 		if fetches.IsClientClosed() || ctx.Err() != nil {
 			break
 		}
@@ -159,6 +175,7 @@ func (e *Engine) Run(ctx context.Context) error {
 				e.log.Error("BUG: records for a partition without a task", zap.Int32("partition", p.Partition))
 				return
 			}
+			t.status.hw.Store(p.HighWatermark)
 			select {
 			case t.in <- p.Records:
 			case <-ctx.Done():
@@ -195,6 +212,7 @@ func (e *Engine) assigned(_ context.Context, _ *kgo.Client, assigned map[string]
 			continue
 		}
 		e.tasks[p] = t
+		e.health.track(t)
 		go t.run()
 	}
 	e.log.Info("partitions assigned", zap.Int32s("partitions", assigned[e.cfg.Kafka.Topic]))
@@ -255,6 +273,7 @@ func (e *Engine) stopTasks(partitions []int32, lost bool) {
 			continue
 		}
 		delete(e.tasks, p)
+		e.health.untrack(p)
 		if lost {
 			close(t.lost)
 		} else {

@@ -17,12 +17,20 @@ import (
 type symState struct {
 	op   *operators.State
 	pred *models.Symbol // nil: predictions off
+	live int32          // 1 + index of its quote in the task's live batch; 0: none (liveview.go)
+}
+
+// newPredictor returns a partition's predictor, timing its models into
+// Stats.ModelSeconds (settings hold only what the config says).
+func (e *Engine) newPredictor(o models.PredictorOptions) *models.Predictor {
+	o.Timer = &e.Stats
+	return models.NewPredictor(e.reg, o)
 }
 
 // newSymState returns the empty state of a symbol. Recovery calls it before
 // the task's goroutine starts; afterwards only that goroutine does.
 func (t *task) newSymState(sym string) *symState {
-	st := &symState{op: t.e.pipe.NewState(sym)}
+	st := &symState{op: t.pipe.NewState(sym)}
 	if t.pred != nil {
 		st.pred = t.pred.NewSymbol(sym)
 	}

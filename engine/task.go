@@ -44,6 +44,10 @@ type task struct {
 	commitCtx    context.Context
 	cancelCommit context.CancelFunc
 
+	// set are the settings in force (reload.go) and pipe is set.pipe;
+	// both change only in applySettings, between batches.
+	set    *settings
+	pipe   *operators.Pipeline
 	dec    *tick.Decoder
 	states map[string]*symState
 	w      *lake.PartitionWriter
@@ -70,6 +74,11 @@ type task struct {
 	counts   batchCounts
 	warn     throttle
 	predWarn throttle
+
+	// liveB collects the batch's latest quote per symbol for the live
+	// view (liveview.go); status shows progress to Engine.Partitions.
+	liveB  liveBatch
+	status *partStatus
 }
 
 func (e *Engine) newTask(topic string, partition int32) (*task, error) {
@@ -83,9 +92,10 @@ func (e *Engine) newTask(topic string, partition int32) (*task, error) {
 	if err != nil {
 		return nil, err
 	}
+	set := e.current.Load()
 	var pred *models.Predictor
 	if e.reg != nil {
-		pred = models.NewPredictor(e.reg, e.predOpts)
+		pred = e.newPredictor(set.pred)
 	}
 	cctx, cancel := context.WithCancel(context.Background())
 	return &task{
@@ -101,7 +111,9 @@ func (e *Engine) newTask(topic string, partition int32) (*task, error) {
 		batches:      make(chan sealed, 1),
 		commitCtx:    cctx,
 		cancelCommit: cancel,
-		dec:          tick.NewDecoder(e.symbols, e.cfg.Clean.MaxRecordBytes),
+		set:          set,
+		pipe:         set.pipe,
+		dec:          tick.NewDecoder(set.symbols, set.cfg.Clean.MaxRecordBytes),
 		states:       make(map[string]*symState),
 		w:            w,
 		pred:         pred,
@@ -110,6 +122,7 @@ func (e *Engine) newTask(topic string, partition int32) (*task, error) {
 		batchStart:   -1,
 		warn:         throttle{every: 5 * time.Second},
 		predWarn:     throttle{every: 30 * time.Second},
+		status:       newPartStatus(),
 	}, nil
 }
 
@@ -168,17 +181,26 @@ func (t *task) run() {
 		t.cancelCommit()
 		close(t.done)
 	}()
-	flushEvery := time.NewTicker(t.e.cfg.Lake.FlushInterval)
+	flushEvery := time.NewTicker(t.set.cfg.Lake.FlushInterval)
 	defer flushEvery.Stop()
 	for {
 		select {
 		case recs := <-t.in:
+			// A batch taken after a Reload returned runs under the new
+			// settings, whichever case select would have picked first.
+			select {
+			case <-t.set.changed:
+				t.applySettings(flushEvery)
+			default:
+			}
 			t.process(recs)
 			if t.w.Full() {
 				t.seal()
 			}
 		case <-flushEvery.C:
 			t.seal()
+		case <-t.set.changed:
+			t.applySettings(flushEvery)
 		case <-t.lost:
 			// Another member owns the partition now and will re-read from
 			// the last commit; writing our uncommitted rows would duplicate.
@@ -219,6 +241,10 @@ func (t *task) process(recs []*kgo.Record) {
 		t.next = last.Offset + 1
 		t.epoch = last.LeaderEpoch
 	}
+	if t.e.live != nil {
+		t.publishLive()
+	}
+	t.status.next.Store(t.next)
 	t.e.Stats.add(&t.counts)
 }
 
@@ -240,7 +266,7 @@ func (t *task) handle(r *kgo.Record) {
 	t.raw.Symbol, t.raw.TS = t.t.Symbol, t.t.TS
 	t.raw.Price, t.raw.Volume, t.raw.Bid, t.raw.Ask = t.t.Price, t.t.Volume, t.t.Bid, t.t.Ask
 
-	if reason := t.e.pipe.Admit(t.t.Symbol); reason != tick.OK {
+	if reason := t.pipe.Admit(t.t.Symbol); reason != tick.OK {
 		t.reject(r, reason, "symbol "+strconv.Quote(t.t.Symbol)+" is not in config.yaml symbols", false)
 		return
 	}
@@ -249,7 +275,7 @@ func (t *task) handle(r *kgo.Record) {
 		st = t.newSymState(t.t.Symbol)
 		t.states[t.t.Symbol] = st
 	}
-	t.e.pipe.Process(st.op, &t.t, recordTS, &t.res)
+	t.pipe.Process(st.op, &t.t, recordTS, &t.res)
 	if t.res.Reject != tick.OK {
 		t.reject(r, t.res.Reject, "", false)
 		return
@@ -265,6 +291,9 @@ func (t *task) handle(r *kgo.Record) {
 		KafkaPartition: r.Partition, KafkaOffset: r.Offset,
 	}
 	t.w.Processed(&t.proc)
+	if t.e.live != nil {
+		t.touch(st)
+	}
 	if st.pred != nil {
 		t.pred.Observe(st.pred, &t.t, &t.res, r.Offset)
 	}
@@ -272,6 +301,9 @@ func (t *task) handle(r *kgo.Record) {
 	for i := range t.res.Alerts {
 		a := &t.res.Alerts[i]
 		t.counts.alerts++
+		if int(a.Kind) < len(t.counts.alertsByKind) {
+			t.counts.alertsByKind[a.Kind]++
+		}
 		t.alrow = lake.AlertRow{
 			Symbol: a.Symbol, TS: a.TS, Kind: a.Kind.String(), Rule: a.Rule,
 			Observed: a.Observed, Threshold: a.Threshold, Reference: a.Reference,
@@ -390,6 +422,7 @@ func (t *task) commitLoop() {
 		for _, f := range files {
 			bytes += f.Bytes
 		}
+		t.e.Stats.FlushSeconds.Observe(time.Since(start).Seconds())
 		t.e.Stats.Flushes.Add(1)
 		t.e.Stats.FilesWritten.Add(int64(len(files)))
 		t.e.Stats.BytesWritten.Add(bytes)
@@ -408,12 +441,18 @@ func (t *task) commitLoop() {
 // (false), backing off with jitter from 100 ms to 10 s between attempts.
 func (t *task) retry(warn *throttle, what string, step func(context.Context) error) bool {
 	backoff := 100 * time.Millisecond
+	failing := false
 	for {
 		err := step(t.commitCtx)
 		if err == nil {
 			return true
 		}
 		t.e.Stats.FlushErrors.Add(1)
+		if !failing { // Engine.LakeWritable counts this partition until the step ends
+			failing = true
+			t.e.health.lakeFailing.Add(1)
+			defer t.e.health.lakeFailing.Add(-1)
+		}
 		if t.commitCtx.Err() != nil {
 			return false
 		}

@@ -33,6 +33,7 @@ type Predictor struct {
 	reg    *Registry
 	every  int64 // ms; 0: every tick
 	batch  int
+	timer  Timer
 	models []*Model // this batch's models, by slot; nil between batches
 	open   bool
 
@@ -80,6 +81,20 @@ type PredictorOptions struct {
 	Every time.Duration
 	// Batch bounds the sequences of one LSTM forward pass (default 256).
 	Batch int
+	// Timer, if set, is told how long each model's batched inference took
+	// in a Flush (nil: not timed, no clock read).
+	Timer Timer
+}
+
+// Timer receives inference latencies (the engine's metrics). An interface,
+// not a func, so PredictorOptions stay comparable.
+type Timer interface {
+	// ObserveModel is called on the predictor's goroutine, once per Flush
+	// for each model that predicted something, with the model's registry
+	// slot and the time its forward passes took over the whole batch. A
+	// stateful LSTM steps at each Observe instead and is not timed: that
+	// would cost two clock reads per tick. It must not block.
+	ObserveModel(slot int, d time.Duration)
 }
 
 // NewPredictor returns a predictor for one partition.
@@ -89,7 +104,7 @@ func NewPredictor(reg *Registry, o PredictorOptions) *Predictor {
 		o.Batch = 256
 	}
 	return &Predictor{
-		reg: reg, every: o.Every.Milliseconds(), batch: o.Batch,
+		reg: reg, every: o.Every.Milliseconds(), batch: o.Batch, timer: o.Timer,
 		models: make([]*Model, n),
 		win:    make([][]float32, n), vals: make([][]float32, n), which: make([][]int32, n),
 		ws: make([]*lstm.Workspace, n), wsModel: make([]*Model, n), step1: make([]*lstm.Workspace, n),
@@ -215,10 +230,12 @@ func (p *Predictor) Flush(dst []PredictionRow) ([]PredictionRow, error) {
 		switch {
 		case m.rowModel():
 			out := p.outBuf(n)
+			start := p.clock()
 			if e := m.predictRows(p.rows, n, out); e != nil {
 				err = fmt.Errorf("model %s: %w", m.Spec.Name, e)
 				continue
 			}
+			p.observe(i, start)
 			for d := range n {
 				if !p.due[d].sym.skip[i] {
 					dst = append(dst, p.row(m, d, out[d]))
@@ -229,11 +246,29 @@ func (p *Predictor) Flush(dst []PredictionRow) ([]PredictionRow, error) {
 				dst = append(dst, p.row(m, int(d), p.vals[i][k]))
 			}
 		default:
+			start := p.clock()
 			dst, err = p.flushWindows(i, m, dst, err)
+			if len(p.which[i]) > 0 { // no window was full: nothing ran
+				p.observe(i, start)
+			}
 		}
 	}
 	p.reset()
 	return dst, err
+}
+
+// clock and observe time a model for the Timer, and do nothing without one.
+func (p *Predictor) clock() time.Time {
+	if p.timer == nil {
+		return time.Time{}
+	}
+	return time.Now()
+}
+
+func (p *Predictor) observe(slot int, start time.Time) {
+	if p.timer != nil {
+		p.timer.ObserveModel(slot, time.Since(start))
+	}
 }
 
 func (p *Predictor) flushWindows(i int, m *Model, dst []PredictionRow, err error) ([]PredictionRow, error) {
