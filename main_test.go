@@ -34,6 +34,8 @@ log:
   format: json
 engine:
   shutdown_timeout: 10s
+dashboard:
+  listen: 127.0.0.1:0
 `, lakeDir))
 	p := testkit.Start(t, "run", testkit.Binary(t), "run", "--config", cfg)
 	testkit.Eventually(t, 60*time.Second, "processed files in the lake", func() bool {
@@ -101,7 +103,7 @@ func TestBinarySecondSignalExitsAtOnce(t *testing.T) {
 		t.Skip("builds and runs the binary; skipped in -short mode")
 	}
 	lakeDir := t.TempDir()
-	cfg := testkit.WriteFile(t, "config.yaml", fmt.Sprintf("symbols: [AAPL]\nsynthetic_symbols: 50\nlake:\n  url: %s\nlog:\n  format: json\n", lakeDir))
+	cfg := testkit.WriteFile(t, "config.yaml", fmt.Sprintf("symbols: [AAPL]\nsynthetic_symbols: 50\nlake:\n  url: %s\nlog:\n  format: json\ndashboard:\n  listen: 127.0.0.1:0\n", lakeDir))
 	p := testkit.Start(t, "run", testkit.Binary(t), "run", "--config", cfg)
 	testkit.Eventually(t, 60*time.Second, "partitions assigned", func() bool {
 		return strings.Contains(p.Output(), `"msg":"partitions assigned"`)

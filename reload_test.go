@@ -33,6 +33,8 @@ log:
   format: json
 engine:
   shutdown_timeout: 10s
+dashboard:
+  listen: 127.0.0.1:0
 `
 	cfg := testkit.WriteFile(t, "config.yaml", fmt.Sprintf(cfgFmt, "AAPL, MSFT"))
 	// Editors replace the file: write a new one and rename it over.
@@ -68,7 +70,9 @@ engine:
 
 	write(fmt.Sprintf(cfgFmt, "AAPL, NVDA") + "anomaly:\n  spike_facter: 4\n")
 	testkit.Eventually(t, 30*time.Second, "the bad edit to be refused", logHas(`"msg":"config reload refused; the running config stays"`, 1))
-	if log := p.Output(); !strings.Contains(log, `config.yaml:13: anomaly.spike_facter: unknown key`) {
+	// The bad key is on the line after cfgFmt's last one.
+	badAt := fmt.Sprintf("config.yaml:%d: anomaly.spike_facter: unknown key", strings.Count(cfgFmt, "\n")+2)
+	if log := p.Output(); !strings.Contains(log, badAt) {
 		t.Fatalf("the refusal does not name the key and line:\n%s", log)
 	}
 	if err := p.Signal(syscall.SIGHUP); err != nil {

@@ -29,6 +29,7 @@ func TestDashboardLimits(t *testing.T) {
 	f(func(d *Dashboard) { d.Listen = "" })
 	f(func(d *Dashboard) { d.Listen = "localhost:9000" })
 	f(func(d *Dashboard) { d.Listen = "[::1]:8080" })
+	f(func(d *Dashboard) { d.Listen = "127.0.0.1:0" })
 	f(func(d *Dashboard) { d.Listen = "0.0.0.0:8080"; d.Token = token })
 	f(func(d *Dashboard) { d.Listen = ":8080"; d.Token = token })
 	f(func(d *Dashboard) { d.Listen = "0.0.0.0:8080" },
@@ -38,8 +39,7 @@ func TestDashboardLimits(t *testing.T) {
 		`dashboard.token: must be set when dashboard.listen is not a loopback address (dashboard.internal:8080 is reachable from other machines; `+
 			`e.g. token: ${TICKSTREAM_DASHBOARD_TOKEN}, or listen on 127.0.0.1), got ""`)
 	f(func(d *Dashboard) { d.Token = "short" }, "dashboard.token: must be empty or at least 16 characters, got 5 characters")
-	f(func(d *Dashboard) { d.Listen = "8080" }, `dashboard.listen: must be "" (off) or host:port, e.g. 127.0.0.1:8080, got "8080"`)
-	f(func(d *Dashboard) { d.Listen = "127.0.0.1:0" }, `dashboard.listen: must be "" (off) or host:port, e.g. 127.0.0.1:8080, got "127.0.0.1:0"`)
+	f(func(d *Dashboard) { d.Listen = "8080" }, `dashboard.listen: must be "" (off) or host:port, e.g. 127.0.0.1:8080 (port 0: any free port, logged at start), got "8080"`)
 	f(func(d *Dashboard) { d.PushInterval = 50 * time.Millisecond },
 		"dashboard.push_interval: must be in [100ms, 1m], got 50ms")
 	f(func(d *Dashboard) { d.History = time.Hour })

@@ -420,7 +420,7 @@ func (c *Config) dashboardLimits() []limit {
 	tokenLen := fmt.Sprintf("%d characters", len(d.Token))
 	ls := []limit{
 		{key: "dashboard.listen", ok: d.Listen == "" || isListen(d.Listen),
-			want: `be "" (off) or host:port, e.g. 127.0.0.1:8080`, got: show(d.Listen)},
+			want: `be "" (off) or host:port, e.g. 127.0.0.1:8080 (port 0: any free port, logged at start)`, got: show(d.Listen)},
 		{key: "dashboard.token", ok: !isListen(d.Listen) || d.Token != "" || ListenIsLoopback(d.Listen),
 			want: "be set when dashboard.listen is not a loopback address (" + d.Listen + " is reachable from other machines; " +
 				"e.g. token: ${TICKSTREAM_DASHBOARD_TOKEN}, or listen on 127.0.0.1)", got: `""`},
@@ -439,12 +439,12 @@ func (c *Config) dashboardLimits() []limit {
 	return ls
 }
 
-// isListen reports whether s is host:port with a port in [1, 65535]; an
+// isListen reports whether s is host:port with a port in [0, 65535]; an
 // empty host means every interface.
 func isListen(s string) bool {
 	_, port, err := net.SplitHostPort(s)
 	n, perr := strconv.Atoi(port)
-	return err == nil && perr == nil && n >= 1 && n <= 65535
+	return err == nil && perr == nil && n >= 0 && n <= 65535
 }
 
 // ListenIsLoopback reports whether a listen address (host:port) accepts

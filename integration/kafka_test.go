@@ -87,6 +87,8 @@ log:
   format: json
 engine:
   shutdown_timeout: 20s
+dashboard:
+  listen: 127.0.0.1:0
 `, strings.Join(symbols, ", "), strings.Join(k.Brokers, ", "), k.Topic, k.DLQTopic, k.AlertsTopic, k.Group,
 		k.Partitions, k.Replication, sec, lakeDir)
 }
