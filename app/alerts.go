@@ -46,6 +46,22 @@ func networkAlerts(ctx context.Context, cfg *config.Alerts, log *zap.Logger) (al
 	return pubs, drain, nil
 }
 
+// alertStats are the delivery counters of the network sinks among pubs,
+// by the sink name /metrics labels them with (tickstream_alert_*{sink=…}):
+// the config section each comes from.
+func alertStats(pubs alert.Multi) map[string]*alert.Stats {
+	m := map[string]*alert.Stats{}
+	for _, p := range pubs {
+		switch p := p.(type) {
+		case *alert.Webhook:
+			m["webhook"] = p.Stats()
+		case *alert.SNS:
+			m["sns"] = p.Stats()
+		}
+	}
+	return m
+}
+
 // alertDrainTimeout bounds delivering queued alerts at shutdown; RunCommand
 // exits hard 10 s after engine.shutdown_timeout, and the engine's flush
 // comes first.

@@ -1,13 +1,13 @@
 package app
 
 import (
-	"net/http"
-
 	"go.uber.org/zap"
 
 	"github.com/tickstream/tickstream/config"
 	"github.com/tickstream/tickstream/engine"
+	"github.com/tickstream/tickstream/feeds/feedstats"
 	"github.com/tickstream/tickstream/models"
+	"github.com/tickstream/tickstream/sinks/alert"
 	"github.com/tickstream/tickstream/sinks/dashboard"
 	"github.com/tickstream/tickstream/sinks/metrics"
 )
@@ -36,10 +36,20 @@ func liveView(hub *dashboard.Hub) engine.LiveView {
 	return hub
 }
 
-// startDashboard builds the server over hub and eng and binds
-// dashboard.listen, so a port in use fails the start; Serve runs it. With
-// no hub (the dashboard off) it returns nil.
-func startDashboard(cfg *config.Config, hub *dashboard.Hub, eng *engine.Engine, reg *models.Registry, log *zap.Logger) (*dashboard.Server, error) {
+// hubSymbols is the config reloader's hook that hands a new symbol list
+// to the hub (see reloader.onSymbols).
+func hubSymbols(hub *dashboard.Hub, log *zap.Logger) func([]string) {
+	return func(symbols []string) {
+		if err := hub.SetSymbols(symbols); err != nil {
+			log.Error("the dashboard keeps its symbol list", zap.Error(err))
+		}
+	}
+}
+
+// startDashboard builds the server over hub and eng, with /metrics over
+// msrc, and binds dashboard.listen, so a port in use fails the start;
+// Serve runs it. With no hub (the dashboard off) it returns nil.
+func startDashboard(cfg *config.Config, hub *dashboard.Hub, eng *engine.Engine, reg *models.Registry, msrc metrics.Sources, log *zap.Logger) (*dashboard.Server, error) {
 	if hub == nil {
 		return nil, nil
 	}
@@ -56,7 +66,7 @@ func startDashboard(cfg *config.Config, hub *dashboard.Hub, eng *engine.Engine, 
 			{Name: "consuming", Run: eng.Consuming},
 			{Name: "lake", Run: eng.LakeWritable},
 		},
-		Metrics: metricsHandler(eng, reg),
+		Metrics: metrics.Handler(msrc),
 		Assets:  dashboard.Assets(),
 		Log:     log,
 	})
@@ -92,8 +102,11 @@ func modelInfos(reg *models.Registry) func() []dashboard.ModelInfo {
 	}
 }
 
-// metricsHandler is /metrics over the engine's counters, partitions and
-// models.
-func metricsHandler(eng *engine.Engine, reg *models.Registry) http.Handler {
-	return metrics.Handler(metrics.Sources{Engine: &eng.Stats, Partitions: eng.Partitions, Models: reg})
+// metricsSources is what /metrics reads: the engine's counters,
+// partitions and models, the delivery counters of the network alert sinks
+// among alerts, and feed's counters (nil: no polling or replay feed runs
+// in this process).
+func metricsSources(eng *engine.Engine, reg *models.Registry, alerts alert.Multi, feed *feedstats.Stats) metrics.Sources {
+	return metrics.Sources{Engine: &eng.Stats, Partitions: eng.Partitions, Models: reg,
+		Alerts: alertStats(alerts), Feed: feed}
 }

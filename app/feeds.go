@@ -11,6 +11,7 @@ import (
 
 	"github.com/tickstream/tickstream/config"
 	"github.com/tickstream/tickstream/feeds/alphavantage"
+	"github.com/tickstream/tickstream/feeds/feedstats"
 	"github.com/tickstream/tickstream/feeds/poll"
 	"github.com/tickstream/tickstream/feeds/produce"
 	"github.com/tickstream/tickstream/feeds/replay"
@@ -23,6 +24,22 @@ import (
 // through ctx is a normal stop. The simulator is not here: it has its own
 // producer (feeds/sim).
 func RunFeed(ctx context.Context, cfg *config.Config, source string, cl *kgo.Client, log *zap.Logger) error {
+	return runFeed(ctx, cfg, source, &feedstats.Stats{Provider: source}, cl, log)
+}
+
+// newFeedStats is the counters of the feed RunFeed runs for source, made
+// before it starts so that /metrics can be built over them; nil for a
+// source RunFeed does not run (sim, which keeps no feed counters, or none).
+func newFeedStats(source string) *feedstats.Stats {
+	switch source {
+	case "yahoo", "alphavantage", "replay":
+		return &feedstats.Stats{Provider: source}
+	}
+	return nil
+}
+
+// runFeed is RunFeed counting into st.
+func runFeed(ctx context.Context, cfg *config.Config, source string, st *feedstats.Stats, cl *kgo.Client, log *zap.Logger) error {
 	out, err := produce.New(cl, cfg.Kafka.Topic)
 	if err != nil {
 		return err
@@ -30,9 +47,9 @@ func RunFeed(ctx context.Context, cfg *config.Config, source string, cl *kgo.Cli
 	start := time.Now()
 	switch source {
 	case "yahoo", "alphavantage":
-		err = runPoller(ctx, cfg, source, out, log) // the poller names the provider in its logs
+		err = runPoller(ctx, cfg, source, st, out, log) // the poller names the provider in its logs
 	case "replay":
-		err = runReplay(ctx, cfg, out, log.With(zap.String("provider", source)))
+		err = runReplay(ctx, cfg, st, out, log.With(zap.String("provider", source)))
 	default:
 		return fmt.Errorf("feed source %q: want yahoo, alphavantage or replay", source)
 	}
@@ -44,7 +61,7 @@ func RunFeed(ctx context.Context, cfg *config.Config, source string, cl *kgo.Cli
 
 // runPoller polls a provider for the configured symbols (not the
 // synthetic ones: no provider knows them).
-func runPoller(ctx context.Context, cfg *config.Config, source string, out *produce.Producer, log *zap.Logger) error {
+func runPoller(ctx context.Context, cfg *config.Config, source string, st *feedstats.Stats, out *produce.Producer, log *zap.Logger) error {
 	if len(cfg.Symbols) == 0 {
 		return fmt.Errorf("feed %s: no symbols: list the stocks to poll under symbols in the config", source)
 	}
@@ -83,10 +100,11 @@ func runPoller(ctx context.Context, cfg *config.Config, source string, out *prod
 	if err != nil {
 		return err
 	}
+	p.Stats = st // before Run, which is the first to count
 	return p.Run(ctx)
 }
 
-func runReplay(ctx context.Context, cfg *config.Config, out *produce.Producer, log *zap.Logger) error {
+func runReplay(ctx context.Context, cfg *config.Config, st *feedstats.Stats, out *produce.Producer, log *zap.Logger) error {
 	speed, err := replay.ParseSpeed(cfg.Feeds.Replay.Speed)
 	if err != nil {
 		return err
@@ -98,6 +116,7 @@ func runReplay(ctx context.Context, cfg *config.Config, out *produce.Producer, l
 	if err != nil {
 		return err
 	}
+	r.Stats = st // before Run, which is the first to count
 	log.Info("replaying "+r.Source(), zap.String("speed", cfg.Feeds.Replay.Speed))
 	err = r.Run(ctx, out)
 	log.Info("replay summary", append(r.Stats.Fields(), zap.Int64("out_of_order", r.OutOfOrder.Load()))...)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -48,6 +49,10 @@ type reloader struct {
 	// pollFeed is the polling feed (yahoo, alphavantage) if one runs: it
 	// keeps the symbols it started with.
 	pollFeed string
+	// onSymbols are called in order with the new symbol list (AllSymbols)
+	// once a reload that changed it, order included, has been applied:
+	// the dashboard's hub takes it there.
+	onSymbols []func([]string)
 }
 
 // watch starts watching the config file's directory (editors replace a
@@ -126,6 +131,11 @@ func (r *reloader) reload(why string) {
 	if err := r.apply(next); err != nil {
 		r.log.Error("config reload refused; the running config stays", zap.String("trigger", why), zap.Error(err))
 		return
+	}
+	if !slices.Equal(r.cur.AllSymbols(), next.AllSymbols()) {
+		for _, f := range r.onSymbols {
+			f(next.AllSymbols()) // a list of its own, which it may keep
+		}
 	}
 	added, removed := symbolChanges(r.cur.AllSymbols(), next.AllSymbols())
 	if len(added)+len(removed) > 0 {

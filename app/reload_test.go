@@ -22,7 +22,7 @@ import (
 )
 
 // reloadRig runs a reloader on a config file in a temp dir, with an apply
-// that records what it is handed.
+// and a symbol hook that record what they are handed.
 type reloadRig struct {
 	t    *testing.T
 	path string
@@ -33,6 +33,7 @@ type reloadRig struct {
 	mu      sync.Mutex
 	applied []*config.Config
 	refuse  error
+	hooked  [][]string // the lists the onSymbols hook got
 }
 
 const reloadBase = "symbols: [AAA, BBB]\nsynthetic_symbols: 0\n"
@@ -59,6 +60,11 @@ func newReloadRig(t *testing.T) *reloadRig {
 		t.Fatal(err)
 	}
 	r.simSymbols = g.sim
+	r.onSymbols = append(r.onSymbols, func(s []string) {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		g.hooked = append(g.hooked, s)
+	})
 	w := r.watch()
 	if w == nil {
 		t.Fatal("cannot watch the config file")
@@ -206,6 +212,53 @@ func TestReloaderSIGHUPAndDebounce(t *testing.T) {
 	if e.ContextMap()["trigger"] != "SIGHUP" {
 		t.Errorf("trigger %v, want SIGHUP", e.ContextMap()["trigger"])
 	}
+}
+
+// TestReloaderSymbolHooks: the onSymbols hooks get the new list (the
+// applied config's AllSymbols) after each applied reload that changed it,
+// a reorder included, and never for a refused reload or one that left the
+// list alone.
+func TestReloaderSymbolHooks(t *testing.T) {
+	g := newReloadRig(t)
+	hooked := func() [][]string {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		return slices.Clone(g.hooked)
+	}
+	g.mu.Lock()
+	g.refuse = errors.New("engine: no")
+	g.mu.Unlock()
+	g.write("symbols: [BBB, AAA, CCC]\nsynthetic_symbols: 2\n")
+	g.waitLog("config reload refused", 1)
+	if h := hooked(); len(h) != 0 {
+		t.Fatalf("a refused reload called the hook with %q", h)
+	}
+	g.mu.Lock()
+	g.refuse = nil
+	g.mu.Unlock()
+
+	var want [][]string
+	f := func(body string, symbolsChanged bool) {
+		t.Helper()
+		n := g.appliedCount() + 1
+		g.write(body)
+		g.waitLog("config reload applied", n)
+		if g.appliedCount() != n {
+			t.Fatalf("%d configs applied, want %d", g.appliedCount(), n)
+		}
+		if symbolsChanged {
+			g.mu.Lock()
+			want = append(want, g.applied[n-1].AllSymbols())
+			g.mu.Unlock()
+		}
+		if h := hooked(); !slices.EqualFunc(h, want, slices.Equal) {
+			t.Errorf("after %q the hook got %q, want %q", body, h, want)
+		}
+	}
+	f("symbols: [BBB, AAA, CCC]\nsynthetic_symbols: 2\n", true)
+	f("symbols: [BBB, AAA, CCC]\nsynthetic_symbols: 2\nanomaly:\n  spike_factor: 3\n", false)
+	f("symbols: [CCC, BBB, AAA]\nsynthetic_symbols: 2\nanomaly:\n  spike_factor: 3\n", true)
+	f("symbols: [CCC, BBB, AAA]\nsynthetic_symbols: 1\nanomaly:\n  spike_factor: 3\n", true)
 }
 
 func TestSymbolChanges(t *testing.T) {

@@ -98,8 +98,10 @@ func Run(ctx context.Context, cfg *config.Config, log *zap.Logger, rl Reload) er
 	if err != nil {
 		return err
 	}
+	feedSrc := cfg.FeedSource()
+	feedStats := newFeedStats(feedSrc) // nil unless RunFeed runs a feed here
 	// Bound before anything runs, so a port in use fails the start.
-	dash, err := startDashboard(cfg, hub, eng, reg, log.Named("dashboard"))
+	dash, err := startDashboard(cfg, hub, eng, reg, metricsSources(eng, reg, netPubs, feedStats), log.Named("dashboard"))
 	if err != nil {
 		return err
 	}
@@ -133,14 +135,14 @@ func Run(ctx context.Context, cfg *config.Config, log *zap.Logger, rl Reload) er
 			return nil
 		})
 	}
-	if src := cfg.FeedSource(); src == "yahoo" || src == "alphavantage" || src == "replay" {
+	if feedStats != nil {
 		feed, err := engine.NewProducer(&cfg.Kafka) // its own client, like the simulator's
 		if err != nil {
 			return err
 		}
 		defer feed.Close()
 		g.Go(func() error {
-			err := RunFeed(gctx, cfg, src, feed, log.Named("feed"))
+			err := runFeed(gctx, cfg, feedSrc, feedStats, feed, log.Named("feed"))
 			if gctx.Err() != nil {
 				return nil
 			}
@@ -153,8 +155,11 @@ func Run(ctx context.Context, cfg *config.Config, log *zap.Logger, rl Reload) er
 			return err
 		}
 		r.simSymbols = simSymbols
-		if src := cfg.FeedSource(); src == "yahoo" || src == "alphavantage" {
-			r.pollFeed = src
+		if feedSrc == "yahoo" || feedSrc == "alphavantage" {
+			r.pollFeed = feedSrc
+		}
+		if hub != nil {
+			r.onSymbols = append(r.onSymbols, hubSymbols(hub, log.Named("dashboard")))
 		}
 		w := r.watch()
 		g.Go(func() error { return r.loop(gctx, w) })

@@ -14,8 +14,9 @@ import (
 
 // HubOptions size a Hub.
 type HubOptions struct {
-	// Symbols are the configured symbols, in the order the API lists them.
-	// Quotes of other symbols are ignored (their alerts are still kept).
+	// Symbols are the configured symbols, in the order the API lists them
+	// (SetSymbols replaces them). Quotes of other symbols are ignored
+	// (their alerts are still kept).
 	Symbols []string
 	// History and PushInterval: each symbol keeps History/PushInterval
 	// samples, one per push interval in which it had a new tick.
@@ -37,9 +38,9 @@ type HubOptions struct {
 type Hub struct {
 	opts  HubOptions
 	slots int
-	index map[string]int // symbol → position in syms; never written after NewHub
 
 	mu       sync.Mutex
+	index    map[string]int // symbol → position in syms; replaced whole by SetSymbols
 	syms     []symbol
 	series   *series
 	models   []string // model names in order of first prediction
@@ -50,6 +51,9 @@ type Hub struct {
 	pending []byte
 	wake    chan struct{}
 	evCap   int // size of the last quotes event, to allocate the next at once
+	// resnap: the symbol list changed, and the broadcaster owes every
+	// client a fresh snapshot (symbols.go).
+	resnap bool
 
 	cmu     sync.Mutex
 	clients map[*client]struct{}
@@ -127,10 +131,14 @@ func NewHub(o HubOptions) (*Hub, error) {
 	return h, nil
 }
 
-// SeriesBytes is the memory the price series take (fixed at NewHub); the
-// prediction series add 16 bytes a sample per model for each symbol that
-// gets predictions.
-func (h *Hub) SeriesBytes() int { return h.series.bytes() }
+// SeriesBytes is the memory the price series take (fixed for a symbol
+// list: NewHub's, then each SetSymbols'); the prediction series add 16
+// bytes a sample per model for each symbol that gets predictions.
+func (h *Hub) SeriesBytes() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.series.bytes()
+}
 
 const dayMs = 86_400_000
 
@@ -206,6 +214,12 @@ func (h *Hub) Publish(a *operators.Alert, _ int32, _ int64) {
 	h.pending = appendAlert(h.pending, &al)
 	h.pending = append(h.pending, "\n\n"...)
 	h.mu.Unlock()
+	h.notify()
+}
+
+// notify tells the broadcaster, without blocking, that there are alert
+// events or a snapshot to send.
+func (h *Hub) notify() {
 	select {
 	case h.wake <- struct{}{}:
 	default: // the broadcaster is already told
@@ -273,6 +287,13 @@ func (h *Hub) sample(k int) {
 		s.ring.add(predPoint{ts: p.ts, value: float32(p.value), model: uint16(m)})
 		p.sampled = true
 	}
+}
+
+// appendSnapshot appends the SSE snapshot event: the /api/symbols body.
+func (h *Hub) appendSnapshot(dst []byte, now time.Time) []byte {
+	dst = append(dst, "event: snapshot\ndata: "...)
+	dst = h.appendSymbols(dst, now)
+	return append(dst, "\n\n"...)
 }
 
 // appendSymbols appends the /api/symbols body: every symbol's quote.
@@ -350,12 +371,12 @@ func (h *Hub) appendQuote(dst []byte, s *symbol) []byte {
 // appendSeries appends the /api/symbols/{symbol}/series body; false when
 // the symbol is not configured.
 func (h *Hub) appendSeries(dst []byte, name string) ([]byte, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	k, ok := h.index[name]
 	if !ok {
 		return dst, false
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
 	s := &h.syms[k]
 	dst = append(dst, `{"symbol":`...)
 	dst = appendString(dst, name)

@@ -43,6 +43,15 @@ func (s *series) add(sym int, ts int64, price, ma, volume float64) {
 	}
 }
 
+// copyRing makes symbol dst's ring a copy of symbol sk's ring in src (of
+// the same slots): SetSymbols carrying a kept symbol into a new list.
+func (s *series) copyRing(dst int, src *series, sk int) {
+	n := s.slots
+	copy(s.ts[dst*n:(dst+1)*n], src.ts[sk*n:(sk+1)*n])
+	copy(s.vals[dst*n*3:(dst+1)*n*3], src.vals[sk*n*3:(sk+1)*n*3])
+	s.head[dst], s.n[dst] = src.head[sk], src.n[sk]
+}
+
 // each calls fn with the symbol's points from the oldest.
 func (s *series) each(sym int, fn func(ts int64, price, ma, volume float32)) {
 	n := int(s.n[sym])

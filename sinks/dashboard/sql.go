@@ -178,7 +178,7 @@ func jsonValue(v driver.Value) any {
 // predictions (each model's last value per bucket) from the lake.
 func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 	sym := r.PathValue("symbol")
-	if _, ok := s.hub.index[sym]; !ok {
+	if !s.hub.known(sym) {
 		writeError(w, http.StatusNotFound, "unknown symbol "+strconv.Quote(sym)+": not in config.yaml symbols")
 		return
 	}

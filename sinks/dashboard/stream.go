@@ -90,8 +90,10 @@ func (h *Hub) closeClients() {
 }
 
 // broadcast is the one goroutine that builds and fans out events: quotes
-// every push interval, alerts as they come, engine counters every 2 s and
-// a ping every 15 s. It returns when ctx ends.
+// every push interval, alerts as they come, a snapshot when the symbol
+// list changes, engine counters every 2 s and a ping every 15 s. Being
+// the only sender keeps the order: no quotes event built for the old list
+// can follow the new list's snapshot. It returns when ctx ends.
 func (s *Server) broadcast(ctx context.Context) {
 	push := time.NewTicker(s.hub.opts.PushInterval)
 	defer push.Stop()
@@ -107,7 +109,10 @@ func (s *Server) broadcast(ctx context.Context) {
 		case <-push.C:
 			s.pushQuotes(s.now())
 		case <-s.hub.wake:
+			// Alerts first: the snapshot after them already shows them
+			// as the symbols' last alerts.
 			s.send(s.hub.takeAlerts())
+			s.send(s.hub.snapshotEvent(s.now()))
 		case <-eng.C:
 			now := s.now()
 			s.sampleEngine(now)
@@ -161,9 +166,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 	// it can be missed, at worst a quote is sent twice.
 	b := make([]byte, 0, 64<<10)
 	b = append(b, streamPreface...)
-	b = append(b, "event: snapshot\ndata: "...)
-	b = s.hub.appendSymbols(b, s.now())
-	b = append(b, "\n\n"...)
+	b = s.hub.appendSnapshot(b, s.now())
 	if !s.write(rc, w, b) {
 		return
 	}
