@@ -29,7 +29,8 @@ func RunFeed(ctx context.Context, cfg *config.Config, source string, cl *kgo.Cli
 
 // newFeedStats is the counters of the feed RunFeed runs for source, made
 // before it starts so that /metrics can be built over them; nil for a
-// source RunFeed does not run (sim, which keeps no feed counters, or none).
+// source RunFeed does not run here (none, or sim: Run counts the built-in
+// simulator's ticks itself).
 func newFeedStats(source string) *feedstats.Stats {
 	switch source {
 	case "yahoo", "alphavantage", "replay":

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tickstream/tickstream/config"
 	"github.com/tickstream/tickstream/engine"
+	"github.com/tickstream/tickstream/feeds/feedstats"
 	"github.com/tickstream/tickstream/feeds/sim"
 	"github.com/tickstream/tickstream/models"
 	"github.com/tickstream/tickstream/sinks/alert"
@@ -100,8 +101,14 @@ func Run(ctx context.Context, cfg *config.Config, log *zap.Logger, rl Reload) er
 	}
 	feedSrc := cfg.FeedSource()
 	feedStats := newFeedStats(feedSrc) // nil unless RunFeed runs a feed here
+	metricFeed := feedStats
+	var simStats *feedstats.Stats
+	if simulate {
+		simStats = &feedstats.Stats{Provider: "sim"}
+		metricFeed = simStats
+	}
 	// Bound before anything runs, so a port in use fails the start.
-	dash, err := startDashboard(cfg, hub, eng, reg, metricsSources(eng, reg, netPubs, feedStats), log.Named("dashboard"))
+	dash, err := startDashboard(cfg, hub, eng, reg, metricsSources(eng, reg, netPubs, metricFeed), log.Named("dashboard"))
 	if err != nil {
 		return err
 	}
@@ -128,7 +135,7 @@ func Run(ctx context.Context, cfg *config.Config, log *zap.Logger, rl Reload) er
 		}
 		defer feed.Close()
 		g.Go(func() error {
-			_, err := (&sim.Producer{Client: feed, Topic: cfg.Kafka.Topic, Symbols: simSymbols}).Run(gctx, s, cfg.Simulator.Rate, 0)
+			_, err := (&sim.Producer{Client: feed, Topic: cfg.Kafka.Topic, Symbols: simSymbols, Stats: simStats}).Run(gctx, s, cfg.Simulator.Rate, 0)
 			if err != nil && gctx.Err() == nil {
 				return fmt.Errorf("simulator: %w", err)
 			}

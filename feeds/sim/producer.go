@@ -10,6 +10,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/tickstream/tickstream/feeds/feedstats"
 	"github.com/tickstream/tickstream/feeds/produce"
 	"github.com/tickstream/tickstream/tick"
 )
@@ -34,6 +35,9 @@ type Producer struct {
 	// SetSymbols refuses (empty, or a name twice) is ignored. It is looked
 	// at once per round.
 	Symbols <-chan []string
+	// Stats, when set, counts the ticks handed to the client (Ticks), for
+	// /metrics; the other feed counters do not apply to a simulator.
+	Stats *feedstats.Stats
 }
 
 // Run produces ticks from s until it has produced limit of them (limit > 0)
@@ -117,6 +121,9 @@ func (p *Producer) Run(ctx context.Context, s *Sim, rate float64, limit int64) (
 		r.Timestamp = time.UnixMilli(t.TS)
 		r.Context = recCtx
 		p.Client.Produce(ctx, r, promise)
+		if p.Stats != nil {
+			p.Stats.Ticks.Add(1)
+		}
 	}
 
 	timeout := p.FlushTimeout

@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/tickstream/tickstream/config"
+	"github.com/tickstream/tickstream/feeds/feedstats"
 	"github.com/tickstream/tickstream/feeds/sim"
 	"github.com/tickstream/tickstream/tick"
 )
@@ -81,10 +82,14 @@ func TestProducerRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &sim.Producer{Client: cl, Topic: topic}
+	st := &feedstats.Stats{Provider: "sim"}
+	p := &sim.Producer{Client: cl, Topic: topic, Stats: st}
 	got, err := p.Run(context.Background(), s, 0, n)
 	if err != nil || got != n {
 		t.Fatalf("Run = %d, %v; want %d, nil", got, err, n)
+	}
+	if st.Ticks.Load() != got {
+		t.Fatalf("Stats.Ticks = %d, want the %d ticks Run produced", st.Ticks.Load(), got)
 	}
 	if s.Generated() != n {
 		t.Fatalf("Sim generated %d ticks, want %d", s.Generated(), n)
