@@ -375,13 +375,16 @@ func (c *Config) modelLimits(src map[string]origin) []limit {
 		p := fmt.Sprintf("models.files[%d].", i)
 		ls = append(ls,
 			matches(p+"name", f.Name, modelNameRE),
-			oneOf(p+"kind", f.Kind, "xgboost", "lstm", "linear"),
+			oneOf(p+"kind", f.Kind, "xgboost", "lstm", "linear", "lightgbm"),
 			nonEmpty(p+"path", f.Path))
 		if f.Kind == "lstm" {
 			ls = append(ls, oneOf(p+"mode", f.Mode, "", "windowed", "stateful"))
 		} else {
 			ls = append(ls, limit{key: p + "mode", ok: f.Mode == "",
 				want: "be empty: mode applies to lstm models only", got: show(f.Mode)})
+		}
+		if f.Kind == "lightgbm" && f.Horizon == "" {
+			ls = append(ls, limit{key: p + "horizon", want: "be set for a lightgbm model (its file stores none), e.g. 10s", got: show(f.Horizon)})
 		}
 		if f.Horizon != "" {
 			d, err := time.ParseDuration(f.Horizon)

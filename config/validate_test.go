@@ -74,9 +74,12 @@ func TestValidate(t *testing.T) {
 			{Name: "lstm.v2", Kind: "lstm", Path: "m/l.safetensors", Mode: "stateful"},
 			{Name: "win", Kind: "lstm", Path: "m/w.safetensors"},
 			{Name: "base_1", Kind: "linear", Path: "m/lin.json"},
+			{Name: "gbm", Kind: "lightgbm", Path: "m/model.txt", Horizon: "10s"},
 		}
 		c.Models.Cadence = 10 * time.Second
 	})
+	f(func(c *Config) { c.Models.Files = []ModelFile{{Name: "gbm", Kind: "lightgbm", Path: "m/model.txt"}} },
+		`models.files[0].horizon: must be set for a lightgbm model (its file stores none), e.g. 10s, got ""`)
 	f(func(c *Config) {
 		c.Models.Files = []ModelFile{
 			{Name: "xgb", Kind: "onnx", Path: "m/x"},
@@ -84,7 +87,7 @@ func TestValidate(t *testing.T) {
 			{Name: "a b", Kind: "lstm", Path: "m/l", Mode: "sometimes"},
 		}
 	},
-		`models.files[0].kind: must be one of xgboost, lstm, linear, got "onnx"`,
+		`models.files[0].kind: must be one of xgboost, lstm, linear, lightgbm, got "onnx"`,
 		`models.files[1].path: must not be empty, got ""`,
 		`models.files[1].mode: must be empty: mode applies to lstm models only, got "stateful"`,
 		`models.files[1].name: must not repeat models.files[0].name, got "xgb"`,

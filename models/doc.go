@@ -1,6 +1,6 @@
 // Package models serves tickstream's prediction models inside the stream:
 // the per-symbol feature state (Features), the models behind one interface
-// (XGBoost trees, LSTM networks, the linear baseline — see the
+// (XGBoost and LightGBM trees, LSTM networks, the linear baseline — see the
 // subpackages), a Registry that loads, validates and hot-swaps model files,
 // a Watcher that reloads them when they change on disk, and a Predictor
 // that a partition task uses to turn accepted ticks into PredictionRows at

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/tickstream/tickstream/models/lightgbm"
 	"github.com/tickstream/tickstream/models/linear"
 	"github.com/tickstream/tickstream/models/lstm"
 	"github.com/tickstream/tickstream/models/xgboost"
@@ -20,6 +21,9 @@ const (
 	KindXGBoost = "xgboost" // Booster.save_model file, JSON or UBJSON
 	KindLSTM    = "lstm"    // safetensors from scripts/models/export_{keras,torch}.py
 	KindLinear  = "linear"  // models/linear JSON
+	// KindLightGBM is a Booster.save_model text file. It stores no horizon,
+	// so its Spec must give one.
+	KindLightGBM = "lightgbm"
 
 	// ModeWindowed runs the last Steps ticks from a zero state at each
 	// prediction: the Keras semantics the model was trained with. The
@@ -36,11 +40,12 @@ const (
 // Spec names one model to serve.
 type Spec struct {
 	Name string // the predictions table's model column; unique
-	Kind string // KindXGBoost, KindLSTM or KindLinear
+	Kind string // KindXGBoost, KindLSTM, KindLinear or KindLightGBM
 	Path string // the model file, watched for changes
 	Mode string // LSTM only: ModeWindowed (default) or ModeStateful
 	// Horizon, if set, is the horizon the file must store (e.g. "10s"): a
 	// file trained for another horizon is refused, at start and on reload.
+	// A lightgbm file stores none: its Spec must set one, which is served.
 	Horizon string
 	// Symbols, if any, are the only symbols the model predicts; empty: all.
 	Symbols []string
@@ -54,9 +59,12 @@ func (s *Spec) check() error {
 		return fmt.Errorf("model %s: no path", s.Name)
 	}
 	switch s.Kind {
-	case KindXGBoost, KindLinear:
+	case KindXGBoost, KindLinear, KindLightGBM:
 		if s.Mode != "" {
 			return fmt.Errorf("model %s: mode %q applies to lstm models only", s.Name, s.Mode)
+		}
+		if s.Kind == KindLightGBM && s.Horizon == "" {
+			return fmt.Errorf("model %s: a lightgbm model needs a horizon in its spec: the text file has no place to store one", s.Name)
 		}
 	case KindLSTM:
 		if s.Mode == "" {
@@ -66,7 +74,7 @@ func (s *Spec) check() error {
 			return fmt.Errorf("model %s: mode %q: want %s or %s", s.Name, s.Mode, ModeWindowed, ModeStateful)
 		}
 	default:
-		return fmt.Errorf("model %s: kind %q: want %s, %s or %s", s.Name, s.Kind, KindXGBoost, KindLSTM, KindLinear)
+		return fmt.Errorf("model %s: kind %q: want %s, %s, %s or %s", s.Name, s.Kind, KindXGBoost, KindLSTM, KindLinear, KindLightGBM)
 	}
 	return nil
 }
@@ -84,6 +92,7 @@ type Model struct {
 	xgb *xgboost.Model
 	seq *lstm.Model
 	lin *linear.Model
+	gbm *lightgbm.Model
 }
 
 // LoadModel reads, parses and validates spec's file. maxSteps is the
@@ -135,6 +144,12 @@ func ParseModel(spec Spec, data []byte, maxSteps int) (*Model, error) {
 			err = fmt.Errorf("features %v, want %v", m.lin.Features, FeatureNames)
 		}
 		m.Horizon, m.Target = m.lin.Horizon, m.lin.Target
+	case KindLightGBM:
+		if m.gbm, err = lightgbm.Parse(data); err != nil {
+			return nil, err
+		}
+		err = m.checkLightGBM()
+		m.Horizon = spec.Horizon // check made sure there is one
 	}
 	if err != nil {
 		return nil, err
@@ -164,6 +179,19 @@ func (m *Model) checkXGBoost() error {
 	}
 	if n := m.xgb.NumOutput(); n != 1 {
 		return fmt.Errorf("%d outputs per row (%s); serving needs one", n, m.xgb.Objective())
+	}
+	return nil
+}
+
+// checkLightGBM checks the feature set as checkXGBoost does; LightGBM
+// always writes feature_names (Column_0… when training had none, which
+// fails here: train with feature_name=FeatureNames).
+func (m *Model) checkLightGBM() error {
+	if n := m.gbm.NumFeature(); n != NumFeatures {
+		return fmt.Errorf("%d features, the feature vector has %d", n, NumFeatures)
+	}
+	if names := m.gbm.FeatureNames(); len(names) > 0 && !slices.Equal(names, FeatureNames[:]) {
+		return fmt.Errorf("trained on features %v, want %v", names, FeatureNames)
 	}
 	return nil
 }
@@ -204,7 +232,7 @@ func (m *Model) probe() error {
 	out := []float32{0}
 	var err error
 	switch {
-	case m.xgb != nil, m.lin != nil:
+	case m.xgb != nil, m.lin != nil, m.gbm != nil:
 		row := make([]float32, NumFeatures)
 		for i := range row {
 			row[i] = float32(math.NaN())
@@ -224,12 +252,15 @@ func (m *Model) probe() error {
 }
 
 // rowModel reports whether the model reads one feature vector per
-// prediction (xgboost, linear) rather than a window.
+// prediction (xgboost, lightgbm, linear) rather than a window.
 func (m *Model) rowModel() bool { return m.seq == nil }
 
 func (m *Model) predictRows(rows []float32, n int, out []float32) error {
-	if m.xgb != nil {
+	switch {
+	case m.xgb != nil:
 		return m.xgb.PredictBatch(rows, n, out)
+	case m.gbm != nil:
+		return m.gbm.PredictBatch(rows, n, out)
 	}
 	return m.lin.PredictBatch(rows, n, out)
 }

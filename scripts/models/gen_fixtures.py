@@ -6,10 +6,13 @@ feed them, and the outputs the frameworks' own predict/forward give.
 Run through scripts/models/regen.sh (it makes the pinned virtualenvs). By
 hand, from the repository root, in a venv with requirements.txt:
     XGB2_PYTHON=/path/to/xgb2-venv/bin/python python scripts/models/gen_fixtures.py
+With --only lightgbm it regenerates models/testdata/lightgbm alone (its own
+manifest there) and leaves every other fixture as it is.
 
 Everything is seeded and single-threaded, so a rerun with the same pinned
 versions writes the same models (the manifest's timestamp aside).
 """
+import argparse
 import json
 import os
 import platform
@@ -31,6 +34,7 @@ import keras  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from export_keras import export_keras  # noqa: E402
 from export_torch import export_torch  # noqa: E402
+from gen_lightgbm import lightgbm_models  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "models" / "testdata"
@@ -279,7 +283,24 @@ def lstm_models(d, train, test, manifest):
     manifest["lstm"] = out
 
 
+def split(d):
+    """Training and test rows: by symbol, labelled rows only."""
+    train = np.flatnonzero((d["symbol"] < TRAIN_SYMBOLS) & ~np.isnan(d["label"]))
+    test = np.flatnonzero((d["symbol"] >= TRAIN_SYMBOLS) & ~np.isnan(d["label"]))
+    return train, test
+
+
 def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--only", choices=["lightgbm"], help="regenerate only this part's fixtures")
+    args = ap.parse_args()
+    if args.only == "lightgbm":
+        with tempfile.TemporaryDirectory() as tmp:
+            d = dump_features(tmp)
+            train, test = split(d)
+            lightgbm_models(d, train, test, OUT / "lightgbm", SEED, CLIP_BPS, BPS)
+        print(f"wrote {OUT / 'lightgbm'}")
+        return
     started = time.time()
     manifest = {
         "generated_by": "scripts/models/gen_fixtures.py",
@@ -292,10 +313,13 @@ def main():
         manifest["dump"] = {k: d["meta"][k] for k in ("sim", "horizon", "horizon_ms", "rows", "feature_names")}
         manifest["dump"]["train_symbols_below"] = TRAIN_SYMBOLS
         manifest["dump"]["clip_bps"] = CLIP_BPS
-        train = np.flatnonzero((d["symbol"] < TRAIN_SYMBOLS) & ~np.isnan(d["label"]))
-        test = np.flatnonzero((d["symbol"] >= TRAIN_SYMBOLS) & ~np.isnan(d["label"]))
+        train, test = split(d)
         xgboost_models(d, train, test, manifest, tmp)
         lstm_models(d, train, test, manifest)
+        # It writes its own manifest, so that --only lightgbm leaves this
+        # one alone.
+        lightgbm_models(d, train, test, OUT / "lightgbm", SEED, CLIP_BPS, BPS)
+        manifest["lightgbm"] = "lightgbm/fixtures.json"
     manifest["lstm_features"] = LSTM_FEATURES
     manifest["seconds"] = round(time.time() - started, 1)
     manifest["generated_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
