@@ -28,11 +28,14 @@ import (
 
 // PredictOptions configure a batch scoring run (`tickstream predict`).
 type PredictOptions struct {
-	Model  string // the model file
-	Kind   string // models.Kind*; "" to tell from the file (ModelKind)
-	Mode   string // LSTM serving mode; "" for the default
-	Input  string // a replay CSV or a lake raw/processed .parquet file
-	Output string // a .parquet file; "" writes CSV to the stdout of Predict
+	Model string // the model file
+	Kind  string // models.Kind*; "" to tell from the file (ModelKind)
+	Mode  string // LSTM serving mode; "" for the default
+	// Horizon is the model's horizon; lightgbm files store none, so they
+	// need one here (as in config.yaml's models.files).
+	Horizon string
+	Input   string // a replay CSV or a lake raw/processed .parquet file
+	Output  string // a .parquet file; "" writes CSV to the stdout of Predict
 }
 
 // PredictFlags declares `tickstream predict`'s flags and returns the
@@ -40,7 +43,8 @@ type PredictOptions struct {
 func PredictFlags(fs *flag.FlagSet) func(context.Context, *config.Config) error {
 	var o PredictOptions
 	fs.StringVar(&o.Model, "model", "", "the model file (required)")
-	fs.StringVar(&o.Kind, "kind", "", "xgboost, lstm or linear (default: told from the file)")
+	fs.StringVar(&o.Kind, "kind", "", "xgboost, lightgbm, lstm or linear (default: told from the file)")
+	fs.StringVar(&o.Horizon, "horizon", "", "the horizon the model predicts, e.g. 10s: required for lightgbm (its file stores none), checked against the file otherwise")
 	fs.StringVar(&o.Mode, "mode", "", "lstm only: windowed (default) or stateful")
 	fs.StringVar(&o.Input, "input", "", "ticks: a CSV file with a symbol,ts,price,volume[,bid,ask] header, or a lake raw/processed .parquet file")
 	fs.StringVar(&o.Output, "output", "", "a .parquet file to write (default: CSV to stdout)")
@@ -89,7 +93,7 @@ func Predict(ctx context.Context, cfg *config.Config, o PredictOptions, stdout, 
 		}
 	}
 	name := strings.TrimSuffix(filepath.Base(o.Model), filepath.Ext(o.Model))
-	reg, err := models.NewRegistry([]models.Spec{{Name: name, Kind: kind, Path: o.Model, Mode: o.Mode}}, cfg.Models.Window, nil)
+	reg, err := models.NewRegistry([]models.Spec{{Name: name, Kind: kind, Path: o.Model, Mode: o.Mode, Horizon: o.Horizon}}, cfg.Models.Window, nil)
 	if err != nil {
 		return err
 	}
@@ -130,6 +134,10 @@ func ModelKind(path string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("--model: %w", err)
 	}
+	// LightGBM's text format (Booster.save_model) opens with the line "tree".
+	if bytes.HasPrefix(data, []byte("tree\n")) || bytes.HasPrefix(data, []byte("tree\r\n")) {
+		return models.KindLightGBM, nil
+	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(data, &top); err == nil {
 		if _, ok := top["learner"]; ok {
@@ -139,7 +147,7 @@ func ModelKind(path string) (string, error) {
 			return models.KindLinear, nil
 		}
 	}
-	return "", fmt.Errorf("--model %s: cannot tell the kind of model from the file; pass --kind xgboost|lstm|linear", path)
+	return "", fmt.Errorf("--model %s: cannot tell the kind of model from the file; pass --kind xgboost|lightgbm|lstm|linear", path)
 }
 
 // score runs the ticks through the pipeline and the predictor in the

@@ -27,7 +27,10 @@ import (
 
 var predictStart = time.Date(2026, 11, 24, 14, 0, 0, 0, time.UTC)
 
-const lstmFixture = "../models/testdata/lstm/keras_20x5_16x8_hard.safetensors"
+const (
+	lstmFixture = "../models/testdata/lstm/keras_20x5_16x8_hard.safetensors"
+	lgbFixture  = "../models/testdata/lightgbm/reg.txt"
+)
 
 func predictTestConfig(syms ...string) *config.Config {
 	cfg := config.Default()
@@ -123,6 +126,7 @@ func TestPredictEqualsEngine(t *testing.T) {
 		{Name: "xgb", Kind: models.KindXGBoost, Path: modelFixture},
 		{Name: "win", Kind: models.KindLSTM, Path: lstmFixture},
 		{Name: "sf", Kind: models.KindLSTM, Path: lstmFixture, Mode: models.ModeStateful},
+		{Name: "lgb", Kind: models.KindLightGBM, Path: lgbFixture, Horizon: "10s"},
 	}
 	reg, err := models.NewRegistry(specs, cfg.Models.Window, nil)
 	if err != nil {
@@ -173,7 +177,7 @@ func TestPredictEqualsEngine(t *testing.T) {
 		want[r.Model][symTS{r.Symbol, r.TS}] = r.Value
 	}
 	for _, spec := range specs {
-		got, rows := readScoredCSV(t, runPredict(t, cfg, PredictOptions{Model: spec.Path, Mode: spec.Mode, Input: input}))
+		got, rows := readScoredCSV(t, runPredict(t, cfg, PredictOptions{Model: spec.Path, Mode: spec.Mode, Horizon: spec.Horizon, Input: input}))
 		w := want[spec.Name]
 		if rows != n || len(w) == 0 || len(got) != len(w) {
 			t.Fatalf("%s: %d output rows for %d ticks; %d predictions, the engine wrote %d", spec.Name, rows, n, len(got), len(w))
@@ -260,6 +264,7 @@ func TestPredictErrors(t *testing.T) {
 	f("kind.csv", lstmFixture, "linear", good, "keras_20x5_16x8_hard.safetensors")
 	f("missing.csv", filepath.Join(dir, "none.json"), "", good, "none.json")
 	f("notparquet.parquet", modelFixture, "", good, "notparquet.parquet")
+	f("nohorizon.csv", lgbFixture, "", good, "horizon")
 }
 
 func TestModelKind(t *testing.T) {
@@ -290,4 +295,6 @@ func TestModelKind(t *testing.T) {
 	f(write("lin.json", `{"format":"tickstream-linear/1","features":[]}`), models.KindLinear)
 	f(write("other.json", `{"format":"onnx"}`), "")
 	f(write("model.bin", "\x00\x01"), "")
+	f("../models/testdata/lightgbm/reg.txt", models.KindLightGBM)
+	f(write("notes.txt", "trees are nice\n"), "")
 }
