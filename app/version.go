@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+
+	"github.com/tickstream/tickstream/sinks/dashboard"
 )
 
 // Set at link time by scripts/release.sh:
@@ -35,7 +37,8 @@ var features = []struct{ name, module string }{
 	{"s3", "github.com/aws/aws-sdk-go-v2/service/s3"},
 	{"sns", "github.com/aws/aws-sdk-go-v2/service/sns"},
 	{"duckdb", "github.com/duckdb/duckdb-go/v2"},
-	{"models", ""}, // pure Go, always linked: xgboost, lstm, linear
+	{"metrics", "github.com/prometheus/client_golang"},
+	{"models", ""}, // pure Go, always linked: xgboost, lightgbm, lstm, linear
 }
 
 // ReadBuild gathers the version, commit, toolchain and features of the
@@ -64,6 +67,12 @@ func ReadBuild() BuildInfo {
 		}
 	}
 	b.Features = featuresOf(mods)
+	// The page is embedded only if `make ui` ran before the build.
+	if dashboard.AssetsBuilt() {
+		b.Features = append(b.Features, "dashboard")
+	} else {
+		b.Features = append(b.Features, "dashboard (API only: page not built, run make ui)")
+	}
 	return b
 }
 

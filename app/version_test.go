@@ -35,5 +35,6 @@ func TestVersion(t *testing.T) {
 	}
 	f(nil, "models")
 	f([]string{"github.com/twmb/franz-go", "github.com/duckdb/duckdb-go/v2"}, "kafka,duckdb,models")
+	f([]string{"github.com/prometheus/client_golang"}, "metrics,models")
 	f([]string{"github.com/aws/aws-sdk-go-v2/service/sns", "github.com/aws/aws-sdk-go-v2/service/s3", "github.com/aws/aws-sdk-go-v2/config", "example.com/other"}, "msk-iam,s3,sns,models")
 }
