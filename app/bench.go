@@ -26,7 +26,10 @@ import (
 // machines; the README records them with the machine named.
 func BenchFlags(fs *flag.FlagSet) func(context.Context, *config.Config) error {
 	ticks := fs.Int64("ticks", 2_000_000, "throughput: ticks pre-produced and then consumed")
-	latFor := fs.Duration("latency-for", 90*time.Second, "latency: how long to run 1 Hz per symbol (0 skips)")
+	// The simulator plants its first anomalies once a symbol has a full
+	// 300-tick window and a minute of history (~6 min at 1 Hz), so a
+	// shorter run measures no alert at all.
+	latFor := fs.Duration("latency-for", 8*time.Minute, "latency: how long to run 1 Hz per symbol; alerts start after ~6 min (0 skips)")
 	skipTP := fs.Bool("skip-throughput", false, "only run the latency benchmark")
 	set := fs.String("models", benchModelsNone, "latency: models served on every symbol: none, xgboost, lstm or both")
 	compare := fs.Bool("compare-models", false, "latency: run twice, models none then both, and print the difference")
