@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"slices"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -17,6 +16,7 @@ import (
 	"github.com/tickstream/tickstream/config"
 	"github.com/tickstream/tickstream/engine"
 	"github.com/tickstream/tickstream/feeds/sim"
+	"github.com/tickstream/tickstream/internal/cputime"
 	"github.com/tickstream/tickstream/operators"
 	"github.com/tickstream/tickstream/sinks/lake"
 )
@@ -88,7 +88,7 @@ func benchThroughput(ctx context.Context, cfg config.Config, n int64) error {
 		return err
 	}
 	runtime.GC()
-	cpu0, wall0 := cpuTime(), time.Now()
+	cpu0, wall0 := cputime.Process(), time.Now()
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- eng.Run(rctx) }()
@@ -107,7 +107,7 @@ func benchThroughput(ctx context.Context, cfg config.Config, n int64) error {
 	if err := <-done; err != nil {
 		return err
 	}
-	wall, cpu := time.Since(wall0), cpuTime()-cpu0
+	wall, cpu := time.Since(wall0), cputime.Process()-cpu0
 	fmt.Printf("  consumed+processed+written %d ticks in %v: %.0f ticks/s, %.2f µs CPU/tick (%.0f%% of one core), %d files, %.1f MB\n",
 		n, wall.Round(time.Millisecond), float64(n)/wall.Seconds(),
 		float64(cpu.Nanoseconds())/1e3/float64(n), 100*cpu.Seconds()/wall.Seconds(),
@@ -192,13 +192,13 @@ func runLatency(ctx context.Context, cfg config.Config, d time.Duration, files [
 		_, _ = (&sim.Producer{Client: feed, Topic: cfg.Kafka.Topic}).Run(rctx, s, cfg.Simulator.Rate, 0)
 	}()
 	runtime.GC()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	if err := eng.Run(rctx); err != nil {
 		return nil, err
 	}
 	r := &latencyResult{
 		ticks: eng.Stats.Records.Load(), accepted: eng.Stats.Accepted.Load(), predictions: eng.Stats.Predictions.Load(),
-		lat: rec.sorted(), cpu: (cpuTime() - cpu0).Seconds() / d.Seconds(),
+		lat: rec.sorted(), cpu: (cputime.Process() - cpu0).Seconds() / d.Seconds(),
 	}
 	if len(files) > 0 {
 		err := checkPredictions(len(files), len(cfg.AllSymbols()), cfg.Simulator.Rate, cfg.Models.Cadence,
@@ -235,14 +235,6 @@ func (r *latencyRecorder) sorted() []time.Duration {
 	defer r.mu.Unlock()
 	slices.Sort(r.lat)
 	return r.lat
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // benchRig is what both benchmarks run on: the embedded broker (with the

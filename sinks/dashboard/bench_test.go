@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tickstream/tickstream/internal/cputime"
 	"github.com/tickstream/tickstream/models"
 )
 
@@ -86,11 +87,11 @@ func BenchmarkFanout(b *testing.B) {
 	time.Sleep(3 * interval) // first events out
 
 	b.ReportAllocs()
-	cpu0, pushed0 := processCPU(), srv.pushed.Load()
+	cpu0, pushed0 := cputime.Process(), srv.pushed.Load()
 	for b.Loop() {
 		time.Sleep(interval)
 	}
-	cpu, pushes := processCPU()-cpu0, srv.pushed.Load()-pushed0
+	cpu, pushes := cputime.Process()-cpu0, srv.pushed.Load()-pushed0
 	stopFeed()
 	<-fed
 	if n := hub.Clients(); n != clients {

@@ -8,6 +8,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/tickstream/tickstream/internal/cputime"
 )
 
 // countingStore discards what is put and counts the bytes, so benchmarks
@@ -68,7 +70,7 @@ func benchWrite(b *testing.B, compression string, write func(w *PartitionWriter,
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := processCPU()
+	cpu0 := cputime.Process()
 	for i := range b.N {
 		write(w, i)
 		if (i+1)%benchFlush == 0 {
@@ -81,7 +83,7 @@ func benchWrite(b *testing.B, compression string, write func(w *PartitionWriter,
 		b.Fatal(err)
 	}
 	b.StopTimer()
-	cpu := processCPU() - cpu0
+	cpu := cputime.Process() - cpu0
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 	if cpu > 0 {
 		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/row")
