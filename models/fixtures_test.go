@@ -1,15 +1,14 @@
 package models_test
 
 import (
-	"encoding/json"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
 
 	"github.com/tickstream/tickstream/models"
+	"github.com/tickstream/tickstream/models/internal/testfixture"
 	"github.com/tickstream/tickstream/models/linear"
 	"github.com/tickstream/tickstream/models/lstm"
 	"github.com/tickstream/tickstream/models/npy"
@@ -43,24 +42,14 @@ type manifest struct {
 
 func readManifest(t testing.TB) *manifest {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(testdata, "fixtures.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var m manifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
+	testfixture.JSON(t, filepath.Join(testdata, "fixtures.json"), &m)
 	return &m
 }
 
 func readNPY(t testing.TB, name string) *npy.Array {
 	t.Helper()
-	a, err := npy.ReadFile(filepath.Join(testdata, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
+	return testfixture.NPY(t, filepath.Join(testdata, name))
 }
 
 // dataset is the replayed training dump: every accepted tick's features.

@@ -1,13 +1,12 @@
 package lightgbm_test
 
 import (
-	"encoding/json"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/tickstream/tickstream/models/internal/testfixture"
 	"github.com/tickstream/tickstream/models/lightgbm"
 	"github.com/tickstream/tickstream/models/npy"
 )
@@ -37,14 +36,8 @@ const testdata = "../testdata"
 
 func loadFixtures(t testing.TB) *fixtures {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(testdata, "lightgbm", "fixtures.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var f fixtures
-	if err := json.Unmarshal(b, &f); err != nil {
-		t.Fatal(err)
-	}
+	testfixture.JSON(t, filepath.Join(testdata, "lightgbm", "fixtures.json"), &f)
 	if len(f.Models) == 0 {
 		t.Fatal("lightgbm/fixtures.json lists no models")
 	}
@@ -53,11 +46,7 @@ func loadFixtures(t testing.TB) *fixtures {
 
 func readNPY(t testing.TB, name string) *npy.Array {
 	t.Helper()
-	a, err := npy.ReadFile(filepath.Join(testdata, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
+	return testfixture.NPY(t, filepath.Join(testdata, name))
 }
 
 func loadModel(t testing.TB, file string) *lightgbm.Model {

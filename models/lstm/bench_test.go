@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/tickstream/tickstream/models/internal/testfixture"
 	"github.com/tickstream/tickstream/models/lstm"
-	"github.com/tickstream/tickstream/models/npy"
 )
 
 // benchFixture is the design notes' network (60 × 5 → LSTM(128) →
@@ -119,21 +119,12 @@ func benchWindows(b *testing.B, batch, steps, in int) (seqs, want []float32) {
 		}
 		return seqs, nil
 	}
-	x := readNPYAbs(b, filepath.Join(dir, "windows.npy"))
-	y := readNPYAbs(b, filepath.Join(dir, "expected.npy"))
+	x := testfixture.NPY(b, filepath.Join(dir, "windows.npy"))
+	y := testfixture.NPY(b, filepath.Join(dir, "expected.npy"))
 	if len(x.Shape) != 3 || x.Shape[0] != batch || x.Shape[1] != steps || x.Shape[2] != in || y.Len() != batch {
 		b.Fatalf("%s: windows %v, expected %v: want (%d, %d, %d) and (%d, 1)", dir, x.Shape, y.Shape, batch, steps, in, batch)
 	}
 	return x.F32, y.F32
-}
-
-func readNPYAbs(b *testing.B, path string) *npy.Array {
-	b.Helper()
-	a, err := npy.ReadFile(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return a
 }
 
 // BenchmarkStateful166 is one tick's step for 166 symbols.

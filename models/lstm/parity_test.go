@@ -1,13 +1,12 @@
 package lstm_test
 
 import (
-	"encoding/json"
 	"math"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/tickstream/tickstream/models/internal/testfixture"
 	"github.com/tickstream/tickstream/models/lstm"
 	"github.com/tickstream/tickstream/models/npy"
 )
@@ -25,16 +24,10 @@ type fixture struct {
 
 func fixtures(t testing.TB) []fixture {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(testdata, "fixtures.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var m struct {
 		LSTM []fixture `json:"lstm"`
 	}
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
+	testfixture.JSON(t, filepath.Join(testdata, "fixtures.json"), &m)
 	if len(m.LSTM) == 0 {
 		t.Fatal("fixtures.json lists no LSTM models")
 	}
@@ -43,11 +36,7 @@ func fixtures(t testing.TB) []fixture {
 
 func readNPY(t testing.TB, name string) *npy.Array {
 	t.Helper()
-	a, err := npy.ReadFile(filepath.Join(testdata, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
+	return testfixture.NPY(t, filepath.Join(testdata, name))
 }
 
 func load(t testing.TB, fx fixture) *lstm.Model {

@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/tickstream/tickstream/models/npy"
+	"github.com/tickstream/tickstream/models/internal/testfixture"
 	"github.com/tickstream/tickstream/models/xgboost"
 )
 
@@ -61,10 +61,7 @@ func BenchmarkPredictBatch(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	in, err := npy.ReadFile(filepath.Join(dir, "inputs.npy"))
-	if err != nil {
-		b.Fatal(err)
-	}
+	in := testfixture.NPY(b, filepath.Join(dir, "inputs.npy"))
 	rows := in.Shape[0]
 	b.Run("500x6/all", func(b *testing.B) { benchRows(b, m, in.F32, rows) })
 	b.Run("500x6/one", func(b *testing.B) { benchRows(b, m, in.F32, 1) })

@@ -1,12 +1,11 @@
 package xgboost_test
 
 import (
-	"encoding/json"
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/tickstream/tickstream/models/internal/testfixture"
 	"github.com/tickstream/tickstream/models/npy"
 	"github.com/tickstream/tickstream/models/xgboost"
 )
@@ -32,14 +31,8 @@ const testdata = "../testdata"
 
 func loadFixtures(t testing.TB) *fixtures {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(testdata, "fixtures.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var f fixtures
-	if err := json.Unmarshal(b, &f); err != nil {
-		t.Fatal(err)
-	}
+	testfixture.JSON(t, filepath.Join(testdata, "fixtures.json"), &f)
 	if len(f.Models) == 0 {
 		t.Fatal("fixtures.json lists no xgboost models")
 	}
@@ -48,11 +41,7 @@ func loadFixtures(t testing.TB) *fixtures {
 
 func readNPY(t testing.TB, name string) *npy.Array {
 	t.Helper()
-	a, err := npy.ReadFile(filepath.Join(testdata, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
+	return testfixture.NPY(t, filepath.Join(testdata, name))
 }
 
 // relTol is the bar: xgboost's predict to 1e-6 relative. Values
