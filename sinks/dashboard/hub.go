@@ -45,7 +45,7 @@ type Hub struct {
 	series   *series
 	models   []string // model names in order of first prediction
 	modelIdx map[string]uint16
-	alerts   alertRing
+	alerts   ring[Alert]
 	// pending holds encoded alert events for the broadcaster, which wake
 	// tells (without blocking) that there are some.
 	pending []byte
@@ -80,7 +80,7 @@ type symbol struct {
 	alert   alertRef
 	preds   []predLatest // by model index
 	newest  int          // model index of the newest prediction; -1: none
-	ring    *predRing
+	ring    *ring[predPoint]
 }
 
 type alertRef struct {
@@ -116,7 +116,7 @@ func NewHub(o HubOptions) (*Hub, error) {
 		index:    make(map[string]int, len(o.Symbols)),
 		syms:     make([]symbol, len(o.Symbols)),
 		modelIdx: map[string]uint16{},
-		alerts:   alertRing{a: make([]Alert, o.AlertsKept)},
+		alerts:   newRing[Alert](o.AlertsKept),
 		wake:     make(chan struct{}, 1),
 		clients:  map[*client]struct{}{},
 	}
@@ -282,7 +282,8 @@ func (h *Hub) sample(k int) {
 			continue
 		}
 		if s.ring == nil {
-			s.ring = &predRing{pts: make([]predPoint, h.slots*max(1, h.opts.Models, len(h.models)))}
+			r := newRing[predPoint](h.slots * max(1, h.opts.Models, len(h.models)))
+			s.ring = &r
 		}
 		s.ring.add(predPoint{ts: p.ts, value: float32(p.value), model: uint16(m)})
 		p.sampled = true
@@ -401,7 +402,7 @@ func (h *Hub) appendSeries(dst []byte, name string) ([]byte, bool) {
 	dst = append(dst, `],"predictions":[`...)
 	if s.ring != nil {
 		first = true
-		s.ring.each(func(p predPoint) {
+		s.ring.oldestFirst(func(p *predPoint) {
 			dst = appendPred(dst, first, p.ts, h.models[p.model], float64(p.value), 32)
 			first = false
 		})
@@ -474,35 +475,6 @@ func appendAlert(dst []byte, a *Alert) []byte {
 	dst = append(dst, `,"reference":`...)
 	dst = appendFloat(dst, a.Reference)
 	return append(dst, '}')
-}
-
-// alertRing keeps the newest len(a) alerts.
-type alertRing struct {
-	a    []Alert
-	head int // next slot to write
-	n    int
-}
-
-func (r *alertRing) add(a Alert) {
-	r.a[r.head] = a
-	r.head = (r.head + 1) % len(r.a)
-	if r.n < len(r.a) {
-		r.n++
-	}
-}
-
-func (r *alertRing) newestFirst(fn func(*Alert) bool) {
-	for k := 1; k <= r.n; k++ {
-		if !fn(&r.a[(r.head-k+len(r.a))%len(r.a)]) {
-			return
-		}
-	}
-}
-
-func (r *alertRing) oldestFirst(fn func(*Alert)) {
-	for k := r.n; k >= 1; k-- {
-		fn(&r.a[(r.head-k+len(r.a))%len(r.a)])
-	}
 }
 
 func floorDiv(a, b int64) int64 {

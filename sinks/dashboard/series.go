@@ -72,28 +72,39 @@ type predPoint struct {
 	model uint16 // index in Hub.models
 }
 
-// predRing is a symbol's sampled predictions, allocated on its first
-// prediction (none at all with predictions off): 16 bytes a point.
-type predRing struct {
-	pts  []predPoint
-	head int
+// ring keeps the newest len(buf) values added: a symbol's sampled
+// predictions (16 bytes a point, allocated on its first prediction) and
+// the hub's alert feed.
+type ring[T any] struct {
+	buf  []T
+	head int // next slot to write
 	n    int
 }
 
-func (r *predRing) add(p predPoint) {
-	r.pts[r.head] = p
-	r.head = (r.head + 1) % len(r.pts)
-	if r.n < len(r.pts) {
+func newRing[T any](size int) ring[T] { return ring[T]{buf: make([]T, size)} }
+
+func (r *ring[T]) add(v T) {
+	r.buf[r.head] = v
+	r.head = (r.head + 1) % len(r.buf)
+	if r.n < len(r.buf) {
 		r.n++
 	}
 }
 
-func (r *predRing) each(fn func(predPoint)) {
-	start := r.head - r.n
-	if start < 0 {
-		start += len(r.pts)
+// at is the k-th newest value, k in [1, n].
+func (r *ring[T]) at(k int) *T { return &r.buf[(r.head-k+len(r.buf))%len(r.buf)] }
+
+func (r *ring[T]) oldestFirst(fn func(*T)) {
+	for k := r.n; k >= 1; k-- {
+		fn(r.at(k))
 	}
-	for k := range r.n {
-		fn(r.pts[(start+k)%len(r.pts)])
+}
+
+// newestFirst stops when fn returns false.
+func (r *ring[T]) newestFirst(fn func(*T) bool) {
+	for k := 1; k <= r.n; k++ {
+		if !fn(r.at(k)) {
+			return
+		}
 	}
 }

@@ -11,7 +11,7 @@ import (
 
 // TestSeriesRing: each symbol's ring returns its newest `slots` points,
 // oldest first, whatever the other symbols do (checked against a plain
-// slice per symbol), and predRing likewise.
+// slice per symbol), and ring likewise.
 func TestSeriesRing(t *testing.T) {
 	type pt struct {
 		ts                int64
@@ -39,14 +39,14 @@ func TestSeriesRing(t *testing.T) {
 		t.Errorf("series hold %d bytes, want %d", got, want)
 	}
 
-	pr := &predRing{pts: make([]predPoint, 4)}
+	pr := newRing[predPoint](4)
 	var all []predPoint
 	for i := range 11 {
 		p := predPoint{ts: int64(i), value: float32(i) / 2, model: uint16(i % 3)}
 		pr.add(p)
 		all = append(all, p)
 		var got []predPoint
-		pr.each(func(p predPoint) { got = append(got, p) })
+		pr.oldestFirst(func(p *predPoint) { got = append(got, *p) })
 		if want := all[max(0, len(all)-4):]; !slices.Equal(got, want) {
 			t.Fatalf("after %d: %v, want %v", i+1, got, want)
 		}
