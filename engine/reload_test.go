@@ -16,7 +16,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/tickstream/tickstream/config"
-	"github.com/tickstream/tickstream/engine"
 	"github.com/tickstream/tickstream/feeds/sim"
 	"github.com/tickstream/tickstream/internal/testkit"
 	"github.com/tickstream/tickstream/models"
@@ -43,31 +42,16 @@ func TestReload(t *testing.T) {
 	cfg.Average.Ticks = 50
 	cfg.Lake.FlushInterval = time.Second
 	cfg.Anomaly.Overrides = nil
-	emb, err := engine.StartEmbedded(&cfg.Kafka)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer emb.Close()
-	prod, err := engine.NewProducer(&cfg.Kafka)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer prod.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-
+	m := newMarket(t, cfg)
 	dir := t.TempDir()
 	store, err := lake.NewLocalStore(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := engine.New(cfg, engine.Deps{Store: store, Producer: prod, SpoolDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rctx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- eng.Run(rctx) }()
+	running := m.start(cfg.Kafka.Group, store, nil)
+	eng, prod := running.eng, m.prod
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
 
 	var sent []reloadTick
 	ts := map[string]int64{}
@@ -115,10 +99,7 @@ func TestReload(t *testing.T) {
 		t.Fatalf("Reload of a negative spike_factor: %v, want an error naming anomaly.spike_factor", err)
 	}
 	run("CCC", 10, -1, 3) // still running the good config
-	stop()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	running.close()
 
 	wantProc, wantAlerts, unknown := naiveSpikes(cfg, sent)
 	var gotProc []string
