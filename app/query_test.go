@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tickstream/tickstream/config"
+	"github.com/tickstream/tickstream/internal/testkit"
 	"github.com/tickstream/tickstream/sinks/lake"
 )
 
@@ -17,16 +18,7 @@ import (
 // directory and the file written.
 func writeLake(t *testing.T, n int) (string, string) {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), "lake")
-	store, err := lake.NewLocalStore(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := lake.NewPartitionWriter(store, lake.Options{Topic: "ticks", SpoolDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	dir, w := testkit.LakeWriter(t)
 	ts := time.Date(2026, 11, 24, 15, 0, 0, 0, time.UTC).UnixMilli()
 	for i := range n {
 		w.Processed(&lake.ProcessedRow{Symbol: "AAPL", TS: ts + int64(i)*1000, Price: float64(100 + i), Volume: 1, KafkaOffset: int64(i)})

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tickstream/tickstream/internal/testkit"
 	"github.com/tickstream/tickstream/sinks/lake"
 	"github.com/tickstream/tickstream/sinks/lake/athena"
 )
@@ -173,16 +174,7 @@ func TestSQLErrors(t *testing.T) {
 // The lake writer's own File list and the views agree after a second
 // flush into an hour that already has files.
 func TestFilesPerHour(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "lake")
-	store, err := lake.NewLocalStore(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := lake.NewPartitionWriter(store, lake.Options{Topic: "ticks", SpoolDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	dir, w := testkit.LakeWriter(t)
 	ts := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC).UnixMilli()
 	for i := range int64(10) {
 		w.Processed(&lake.ProcessedRow{Symbol: "AAPL", TS: ts + i, Price: float64(i + 1), KafkaOffset: i})

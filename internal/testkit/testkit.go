@@ -22,6 +22,8 @@ import (
 	"github.com/parquet-go/parquet-go"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/tickstream/tickstream/sinks/lake"
 )
 
 var (
@@ -169,6 +171,24 @@ func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bo
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// LakeWriter opens a partition writer (topic "ticks", partition 0) over a
+// new local lake in a temp dir, closed when the test ends, and returns the
+// lake's directory; rows are in the lake once the test flushes the writer.
+func LakeWriter(t testing.TB) (string, *lake.PartitionWriter) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "lake")
+	store, err := lake.NewLocalStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := lake.NewPartitionWriter(store, lake.Options{Topic: "ticks", SpoolDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = w.Close() })
+	return dir, w
 }
 
 // ReadTable reads every committed Parquet file of a lake table (files whose

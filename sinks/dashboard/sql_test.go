@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tickstream/tickstream/internal/testkit"
 	"github.com/tickstream/tickstream/models"
 	"github.com/tickstream/tickstream/sinks/lake"
 )
@@ -28,16 +29,9 @@ var lakeStart = time.Date(2026, 11, 23, 23, 55, 0, 0, time.UTC)
 
 func writeTestLake(t testing.TB) *testLake {
 	t.Helper()
-	l := &testLake{dir: filepath.Join(t.TempDir(), "lake")}
-	store, err := lake.NewLocalStore(l.dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := lake.NewPartitionWriter(store, lake.Options{Topic: "ticks", SpoolDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	l := &testLake{}
+	var w *lake.PartitionWriter
+	l.dir, w = testkit.LakeWriter(t)
 	for i := range 600 {
 		for k, sym := range []string{"AAPL", "MSFT"} {
 			ts := lakeStart.Add(time.Duration(i)*time.Second + time.Duration(k)*time.Millisecond).UnixMilli()
